@@ -1,0 +1,226 @@
+import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
+import type { Embedder, ImageInput } from './embedder.js';
+import { FewshotError } from './errors.js';
+import { FewShotHead, type ClassSummary, type HeadKind, type Prediction } from './head.js';
+import { normalizeLabel } from './labels.js';
+import type { ModelName } from './models.js';
+import { checkUserId, type ExampleStore } from './store.js';
+
+/** Head settings a user may change; the defaults come from the model (see `ModelSpec`). */
+export interface HeadSettings {
+  kind?: HeadKind;
+  k?: number;
+  temperature?: number;
+  /** Cosine similarity under which `classify` answers `unknown: true`; `null` turns it off (default). */
+  unknownThreshold?: number | null;
+}
+
+export interface ClassifierParts {
+  userId: string;
+  embedder: Embedder;
+  store: ExampleStore;
+  head?: HeadSettings;
+}
+
+/** What `addExample` returns. */
+export interface AddedExample {
+  id: string;
+  label: string;
+  /** Examples the class has now. */
+  count: number;
+}
+
+/** What `info()` returns. */
+export interface ClassifierInfo {
+  userId: string;
+  model: ModelName;
+  dim: number;
+  backend: string;
+  head: HeadKind;
+  classes: number;
+  examples: number;
+}
+
+/**
+ * One user's few-shot classifier: `addExample(label, image)` then `classify(image)`.
+ *
+ * Data flows one way, input -> pixels -> embedding -> head -> result, with the store beside the head:
+ * every change is written to the store first and applied to the in-memory head only once it is stored,
+ * so a failed write never leaves the two disagreeing.
+ */
+export class FewShotClassifier {
+  private constructor(
+    readonly userId: string,
+    private readonly embedder: Embedder,
+    private readonly store: ExampleStore,
+    private readonly head: FewShotHead,
+  ) {}
+
+  /**
+   * Opens a user's classifier, loading the examples already stored for them.
+   * @throws FewshotError `MODEL_MISMATCH` when the store holds another model's embeddings for this user.
+   */
+  static async open(parts: ClassifierParts): Promise<FewShotClassifier> {
+    const userId = checkUserId(parts.userId);
+    const spec = parts.embedder.spec;
+    const settings = parts.head ?? {};
+    const head = new FewShotHead({
+      dim: spec.dim,
+      kind: settings.kind ?? 'prototype',
+      k: settings.k ?? 10,
+      temperature: settings.temperature ?? spec.temperature,
+      unknownThreshold: settings.unknownThreshold ?? null,
+    });
+    const stored = await parts.store.list(userId);
+    const foreign = stored.find((e) => e.model !== spec.name || e.embedding.length !== spec.dim);
+    if (foreign) {
+      throw new FewshotError(
+        'MODEL_MISMATCH',
+        `User "${userId}" has examples made with ${foreign.model}, but this classifier uses ${spec.name}. ` +
+          `Open it with model ${foreign.model}, or use another store or user for ${spec.name}.`,
+      );
+    }
+    stored.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    for (const example of stored) head.add(example.id, example.label, example.embedding);
+    return new FewShotClassifier(userId, parts.embedder, parts.store, head);
+  }
+
+  /** Learns one example of `label` from an image. One is enough; up to five per class helps. */
+  async addExample(label: string, image: ImageInput): Promise<AddedExample> {
+    const [added] = await this.addExamples(label, [image]);
+    return added as AddedExample;
+  }
+
+  /** Learns several images of one label, embedded as a batch. All are validated before any is stored. */
+  async addExamples(label: string, images: readonly ImageInput[]): Promise<AddedExample[]> {
+    const canonical = normalizeLabel(label);
+    const embeddings = await this.embedder.embedBatch(images);
+    return this.addEmbeddings(canonical, embeddings);
+  }
+
+  /**
+   * Learns from embeddings computed elsewhere with the same model (hybrid mode: the device embeds, the
+   * edge stores), so photos never have to leave the device.
+   */
+  async addEmbedding(label: string, embedding: ArrayLike<number>): Promise<AddedExample> {
+    const [added] = await this.addEmbeddings(normalizeLabel(label), [Float32Array.from(embedding)]);
+    return added as AddedExample;
+  }
+
+  private async addEmbeddings(label: string, embeddings: readonly Float32Array[]): Promise<AddedExample[]> {
+    const { name } = this.embedder.spec;
+    const now = Date.now();
+    const examples: StoredExample[] = embeddings.map((embedding) => ({
+      id: crypto.randomUUID(),
+      label,
+      model: name,
+      embedding,
+      createdAt: now,
+    }));
+    // Validate against a scratch head first so a bad vector stores nothing.
+    const probe = new FewShotHead({ dim: this.head.dim, temperature: 1 });
+    for (const e of examples) probe.add(e.id, e.label, e.embedding);
+    await this.store.put(this.userId, examples);
+    const before = this.countOf(label);
+    return examples.map((e, i) => {
+      this.head.add(e.id, e.label, e.embedding);
+      return { id: e.id, label, count: before + i + 1 };
+    });
+  }
+
+  /**
+   * Classifies an image against this user's classes.
+   * @throws FewshotError `NO_CLASSES` before the first example, image errors for bad input.
+   */
+  async classify(image: ImageInput): Promise<Prediction> {
+    this.requireClasses();
+    return this.head.classify(await this.embedder.embed(image));
+  }
+
+  /** Classifies many images, embedded as batches. */
+  async classifyMany(images: readonly ImageInput[]): Promise<Prediction[]> {
+    this.requireClasses();
+    const embeddings = await this.embedder.embedBatch(images);
+    return embeddings.map((e) => this.head.classify(e));
+  }
+
+  /** Classifies an embedding computed elsewhere with the same model. */
+  classifyEmbedding(embedding: ArrayLike<number>): Prediction {
+    return this.head.classify(embedding);
+  }
+
+  /** Embeds an image without learning it (for hybrid mode or your own processing). */
+  embed(image: ImageInput): Promise<Float32Array> {
+    return this.embedder.embed(image);
+  }
+
+  /** Forgets one example. Returns false when no example has that id. */
+  async removeExample(id: string): Promise<boolean> {
+    if (!this.head.has(id)) return false;
+    await this.store.delete(this.userId, [id]);
+    return this.head.remove(id);
+  }
+
+  /**
+   * Forgets a class and all its examples; returns how many were removed.
+   * @throws FewshotError `NOT_FOUND` when there is no such class.
+   */
+  async removeClass(label: string): Promise<number> {
+    const canonical = normalizeLabel(label);
+    const ids = this.head.idsOf(canonical);
+    if (ids.length === 0) throw new FewshotError('NOT_FOUND', `There is no class "${canonical}".`);
+    await this.store.delete(this.userId, ids);
+    for (const id of ids) this.head.remove(id);
+    return ids.length;
+  }
+
+  /** Forgets every class of this user. */
+  async clear(): Promise<void> {
+    await this.store.clear(this.userId);
+    this.head.clear();
+  }
+
+  /** The classes learnt so far, with example counts, in the order they were first added. */
+  listClasses(): ClassSummary[] {
+    return this.head.listClasses();
+  }
+
+  /** All of this user's examples in the portable, versioned format (see `ExamplesDocument`). */
+  async export(): Promise<ExamplesDocument> {
+    return encodeExamples(this.embedder.spec.name, await this.store.list(this.userId));
+  }
+
+  /**
+   * Adds the examples of an exported document (object or JSON text). The whole document is validated
+   * first: a malformed one, or one made with another model, imports nothing. Examples whose id is already
+   * present are skipped, so importing twice is harmless. Returns how many were added.
+   */
+  async import(document: ExamplesDocument | string): Promise<number> {
+    const incoming = decodeExamples(document, this.embedder.spec.name).filter((e) => !this.head.has(e.id));
+    await this.store.put(this.userId, incoming);
+    for (const e of incoming) this.head.add(e.id, e.label, e.embedding);
+    return incoming.length;
+  }
+
+  info(): ClassifierInfo {
+    return {
+      userId: this.userId,
+      model: this.embedder.spec.name,
+      dim: this.embedder.spec.dim,
+      backend: this.embedder.backend,
+      head: this.head.kind,
+      classes: this.head.listClasses().length,
+      examples: this.head.size,
+    };
+  }
+
+  private countOf(label: string): number {
+    return this.head.listClasses().find((c) => c.label === label)?.count ?? 0;
+  }
+
+  private requireClasses(): void {
+    if (this.head.size === 0) {
+      throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
+    }
+  }
+}

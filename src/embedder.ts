@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import { load as loadMobileNet } from '@tensorflow-models/mobilenet';
+import { FewshotError } from './errors.js';
+import { INPUT_SIZE, MODELS, type ModelName, type ModelSpec } from './models.js';
+import { DEFAULT_IMAGE_LIMITS, decodeImage, rawToRgb, type EncodedImage, type ImageLimits, type RawPixels, type RgbImage } from './pixels.js';
+
+/** Where weights come from: a URL to `model.json`, or any `tf.io.IOHandler` (the Node adapter reads folders). */
+export type ModelSource = string | tf.io.IOHandler;
+
+/**
+ * Anything the core can embed: encoded JPEG/PNG bytes, raw pixels, or a `[height, width, 1|3|4]` tensor of
+ * 0..255 values (the tensor stays the caller's to dispose). Platform adapters add their own kinds on top.
+ */
+export type ImageInput = EncodedImage | RawPixels | tf.Tensor3D;
+
+/** Turns images into embedding vectors with a frozen MobileNet. */
+export interface Embedder {
+  readonly spec: ModelSpec;
+  /** The TF.js backend the model runs on (`wasm`, `webgpu`, `cpu`...). */
+  readonly backend: string;
+  /** One image to one embedding (not normalised: the head normalises). */
+  embed(input: ImageInput): Promise<Float32Array>;
+  /** Many images through the network in batches of `batchSize` (default 8); same results as `embed`. */
+  embedBatch(inputs: readonly ImageInput[], batchSize?: number): Promise<Float32Array[]>;
+  /** Frees the weights. The embedder is unusable afterwards. */
+  dispose(): void;
+}
+
+export interface EmbedderOptions {
+  model: ModelName;
+  source: ModelSource;
+  limits?: ImageLimits;
+}
+
+/** Runs the network on a `[batch, 224, 224, 3]` float tensor of 0..255 values. */
+type Network = { run(batch: tf.Tensor4D): tf.Tensor2D; dispose(): void };
+
+async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Network> {
+  if (spec.format === 'graph') {
+    const [lo, hi] = spec.inputRange;
+    const mobilenet = await loadMobileNet({ version: 1, alpha: 0.25, modelUrl: source, inputRange: [lo, hi] });
+    // infer() scales to inputRange and skips its resize when the first dimension is 224, which a
+    // single pre-resized image ([224, 224, 3]) satisfies; a batch costs it one no-op resize.
+    return {
+      run: (batch) => mobilenet.infer(batch.shape[0] === 1 ? tf.squeeze(batch, [0]) : batch, true) as tf.Tensor2D,
+      dispose: () => undefined,
+    };
+  }
+  const full: LayersModel = await loadLayersModel(source);
+  // The official file ends in the 1000-way classifier; a feature-only copy ends at the embedding already.
+  const layers =
+    full.outputs[0]?.sourceLayer.name === spec.embeddingNode
+      ? full
+      : functionalModel({ inputs: full.inputs, outputs: full.getLayer(spec.embeddingNode).output });
+  const [lo, hi] = spec.inputRange;
+  return {
+    run: (batch) => layers.predict(tf.add(tf.mul(batch, (hi - lo) / 255), lo)) as tf.Tensor2D,
+    dispose: () => full.dispose(),
+  };
+}
+
+/**
+ * Loads a MobileNet and returns an {@link Embedder}. The backend must already be set up by the platform
+ * adapter (`tf.setBackend`); this reports whichever is active.
+ * @throws FewshotError `MODEL_NOT_FOUND` when the weights cannot be loaded, `MODEL_MISMATCH` when they do
+ *   not produce the named model's dimension.
+ */
+export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  const spec = MODELS[options.model];
+  const limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
+  let network: Network;
+  try {
+    network = await loadNetwork(spec, options.source);
+  } catch (cause) {
+    const where = typeof options.source === 'string' ? options.source : 'the given IOHandler';
+    throw new FewshotError('MODEL_NOT_FOUND', `Could not load ${spec.name} weights from ${where}: ${String(cause)}`, { cause });
+  }
+  const embedder = new MobileNetEmbedder(spec, network, limits);
+  // Warm-up: the first run compiles kernels and allocates; doing it here keeps the first classify fast.
+  const probe = await embedder.embedBatch([{ data: new Uint8Array(3), width: 1, height: 1 }]);
+  if (probe[0]?.length !== spec.dim) {
+    network.dispose();
+    throw new FewshotError(
+      'MODEL_MISMATCH',
+      `The weights loaded for ${spec.name} give ${probe[0]?.length}-d embeddings, expected ${spec.dim}: wrong model files?`,
+    );
+  }
+  return embedder;
+}
+
+class MobileNetEmbedder implements Embedder {
+  constructor(
+    readonly spec: ModelSpec,
+    private readonly network: Network,
+    private readonly limits: ImageLimits,
+  ) {}
+
+  get backend(): string {
+    return tf.getBackend();
+  }
+
+  async embed(input: ImageInput): Promise<Float32Array> {
+    const [embedding] = await this.embedBatch([input]);
+    return embedding as Float32Array;
+  }
+
+  async embedBatch(inputs: readonly ImageInput[], batchSize = 8): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let start = 0; start < inputs.length; start += batchSize) {
+      // Decode before entering tidy so decode errors never leave tensors behind.
+      const chunk = inputs.slice(start, start + batchSize).map((input) => toPixels(input, this.limits));
+      const result = tf.tidy(() => this.network.run(tf.stack(chunk.map(resized)) as tf.Tensor4D));
+      const flat = (await result.data()) as Float32Array;
+      result.dispose();
+      for (let i = 0; i < chunk.length; i++) {
+        out.push(checkEmbedding(flat.slice(i * this.spec.dim, (i + 1) * this.spec.dim)));
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+/** Encoded and raw inputs become RGB bytes; tensors are validated and passed through. */
+function toPixels(input: ImageInput, limits: ImageLimits): RgbImage | tf.Tensor3D {
+  if (input instanceof tf.Tensor) {
+    const [height, width, channels] = input.shape;
+    if (input.rank !== 3 || !(channels === 1 || channels === 3 || channels === 4) || !height || !width) {
+      throw new FewshotError('INVALID_IMAGE', `A tensor image must be [height, width, 1|3|4]; got [${input.shape.join(', ')}].`);
+    }
+    if (input.isDisposed) throw new FewshotError('INVALID_IMAGE', 'The tensor image has been disposed.');
+    return input;
+  }
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return decodeImage(input, limits);
+  if (input && typeof input === 'object' && 'data' in input && 'width' in input && 'height' in input) {
+    return rawToRgb(input, limits);
+  }
+  throw new FewshotError(
+    'INVALID_IMAGE',
+    'Unsupported image input: pass JPEG/PNG bytes, raw pixels {data, width, height} or a [h, w, 3] tensor.',
+  );
+}
+
+/** Called inside tidy: one image to a [224, 224, 3] float tensor of 0..255 values. */
+function resized(pixels: RgbImage | tf.Tensor3D): tf.Tensor3D {
+  let image: tf.Tensor3D =
+    pixels instanceof tf.Tensor ? tf.cast(pixels, 'float32') : tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'float32');
+  if (image.shape[2] === 1) image = tf.tile(image, [1, 1, 3]);
+  if (image.shape[2] === 4) image = tf.slice(image, [0, 0, 0], [-1, -1, 3]);
+  if (image.shape[0] === INPUT_SIZE && image.shape[1] === INPUT_SIZE) return image;
+  // alignCorners=true, as @tensorflow-models/mobilenet does, so embeddings match the reference pipeline.
+  return tf.image.resizeBilinear(image, [INPUT_SIZE, INPUT_SIZE], true);
+}
+
+function checkEmbedding(vector: Float32Array): Float32Array {
+  let norm = 0;
+  for (const v of vector) norm += v * v;
+  if (!Number.isFinite(norm) || norm === 0) {
+    throw new FewshotError('INVALID_EMBEDDING', 'The model produced a NaN, infinite or all-zero embedding for this image.');
+  }
+  return vector;
+}

@@ -1,0 +1,326 @@
+import { FewshotError } from './errors.js';
+
+/** How a query is matched against the stored examples. */
+export type HeadKind = 'prototype' | 'knn';
+
+export interface HeadOptions {
+  /** Embedding length; every example and query must have it. */
+  dim: number;
+  /**
+   * `prototype` (default): one mean vector per class, the strongest choice at 1 to 5 shots (Snell et al.,
+   * "Prototypical Networks for Few-shot Learning", 2017). `knn`: the k nearest stored examples vote.
+   */
+  kind?: HeadKind;
+  /** Neighbours that vote with `kind: 'knn'`. Default 10; votes are weighted by similarity, so a large k is safe. */
+  k?: number;
+  /** Softmax temperature over cosine similarities; smaller is sharper. Chosen per model (see `ModelSpec`). */
+  temperature: number;
+  /**
+   * Cosine similarity below which the answer is `unknown: true`. `null` (default) never answers unknown.
+   */
+  unknownThreshold?: number | null;
+}
+
+/** One class's probability in a {@link Prediction}. */
+export interface Score {
+  label: string;
+  score: number;
+}
+
+/** The answer to `classify`. */
+export interface Prediction {
+  /** The best-matching class. Still the nearest class when `unknown` is true, so apps can show "maybe X". */
+  label: string;
+  /** Probability of `label` (temperature-scaled softmax over cosine similarities), 0..1. */
+  confidence: number;
+  /** True when the best cosine similarity is under `unknownThreshold`: "none of the above". */
+  unknown: boolean;
+  /** Cosine similarity of the query to the best class prototype (or nearest neighbour with k-NN), -1..1. */
+  similarity: number;
+  /** Every class with its probability, best first; the scores sum to 1. */
+  scores: Score[];
+}
+
+/** A class and how many examples it has. */
+export interface ClassSummary {
+  label: string;
+  count: number;
+}
+
+/** Per-class running state: the sum of its normalised examples and their number. */
+interface ClassState {
+  readonly label: string;
+  readonly sum: Float64Array;
+  count: number;
+  /** Row in the prototype matrix. */
+  row: number;
+}
+
+/**
+ * The few-shot classifier over embeddings: plain TypeScript on Float32Arrays, no tensors.
+ *
+ * Examples are L2-normalised on entry and kept in one contiguous matrix, so a k-NN scan is a single pass
+ * over memory; class prototypes (normalised class means) are updated incrementally on every add/remove,
+ * so prototype classification costs one dot product per class whatever the number of examples.
+ */
+export class FewShotHead {
+  readonly dim: number;
+  readonly kind: HeadKind;
+  readonly k: number;
+  readonly temperature: number;
+  readonly unknownThreshold: number | null;
+
+  private vectors: Float32Array;
+  private rowIds: string[] = [];
+  private rowClass: ClassState[] = [];
+  private readonly rowById = new Map<string, number>();
+  private readonly classes = new Map<string, ClassState>();
+  private classOrder: ClassState[] = [];
+  private prototypes: Float32Array;
+
+  constructor(options: HeadOptions) {
+    const { dim, temperature } = options;
+    if (!Number.isInteger(dim) || dim <= 0) throw new FewshotError('INVALID_ARGUMENT', `dim must be a positive integer, got ${dim}.`);
+    if (!(temperature > 0)) throw new FewshotError('INVALID_ARGUMENT', `temperature must be > 0, got ${temperature}.`);
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new FewshotError('INVALID_ARGUMENT', `k must be a positive integer, got ${k}.`);
+    const threshold = options.unknownThreshold ?? null;
+    if (threshold !== null && !(threshold >= -1 && threshold <= 1)) {
+      throw new FewshotError('INVALID_ARGUMENT', `unknownThreshold must be a cosine similarity in [-1, 1] or null, got ${threshold}.`);
+    }
+    const kind = options.kind ?? 'prototype';
+    if (kind !== 'prototype' && kind !== 'knn') throw new FewshotError('INVALID_ARGUMENT', `Unknown head kind "${String(kind)}".`);
+    this.dim = dim;
+    this.kind = kind;
+    this.k = k;
+    this.temperature = temperature;
+    this.unknownThreshold = threshold;
+    this.vectors = new Float32Array(dim * 64);
+    this.prototypes = new Float32Array(dim * 8);
+  }
+
+  /** Number of stored examples. */
+  get size(): number {
+    return this.rowIds.length;
+  }
+
+  /** Classes in the order they were first seen, with their example counts. */
+  listClasses(): ClassSummary[] {
+    return this.classOrder.map((c) => ({ label: c.label, count: c.count }));
+  }
+
+  has(id: string): boolean {
+    return this.rowById.has(id);
+  }
+
+  /**
+   * Adds one example. The label must already be normalised (see `normalizeLabel`).
+   * @throws FewshotError `MODEL_MISMATCH` on a wrong dimension, `INVALID_EMBEDDING` on NaN/zero vectors,
+   *   `INVALID_ARGUMENT` on a duplicate id.
+   */
+  add(id: string, label: string, embedding: ArrayLike<number>): void {
+    if (this.rowById.has(id)) throw new FewshotError('INVALID_ARGUMENT', `An example with id "${id}" already exists.`);
+    const unit = this.normalized(embedding);
+    const row = this.rowIds.length;
+    this.vectors = grow(this.vectors, (row + 1) * this.dim);
+    this.vectors.set(unit, row * this.dim);
+    const state = this.classes.get(label) ?? this.newClass(label);
+    this.rowIds.push(id);
+    this.rowClass.push(state);
+    this.rowById.set(id, row);
+    for (let d = 0; d < this.dim; d++) (state.sum[d] as number) += unit[d] as number;
+    state.count++;
+    this.refreshPrototype(state);
+  }
+
+  /** Removes one example by id; returns false when there is none. Its class goes when it was the last one. */
+  remove(id: string): boolean {
+    const row = this.rowById.get(id);
+    if (row === undefined) return false;
+    const state = this.rowClass[row] as ClassState;
+    const base = row * this.dim;
+    for (let d = 0; d < this.dim; d++) (state.sum[d] as number) -= this.vectors[base + d] as number;
+    state.count--;
+    if (state.count === 0) this.dropClass(state);
+    else this.refreshPrototype(state);
+    // Swap the last row into the hole so the matrix stays contiguous.
+    const last = this.rowIds.length - 1;
+    if (row !== last) {
+      this.vectors.copyWithin(base, last * this.dim, (last + 1) * this.dim);
+      const movedId = this.rowIds[last] as string;
+      this.rowIds[row] = movedId;
+      this.rowClass[row] = this.rowClass[last] as ClassState;
+      this.rowById.set(movedId, row);
+    }
+    this.rowIds.pop();
+    this.rowClass.pop();
+    this.rowById.delete(id);
+    return true;
+  }
+
+  /** Ids of the examples of one class (empty when the class does not exist). */
+  idsOf(label: string): string[] {
+    const state = this.classes.get(label);
+    return state ? this.rowIds.filter((_, row) => this.rowClass[row] === state) : [];
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.rowIds = [];
+    this.rowClass = [];
+    this.rowById.clear();
+    this.classes.clear();
+    this.classOrder = [];
+  }
+
+  /**
+   * Classifies one embedding.
+   * @throws FewshotError `NO_CLASSES` when nothing has been added, `MODEL_MISMATCH` / `INVALID_EMBEDDING` on a bad vector.
+   */
+  classify(embedding: ArrayLike<number>): Prediction {
+    if (this.classOrder.length === 0) {
+      throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
+    }
+    const query = this.normalized(embedding);
+    const { probabilities, similarity } = this.kind === 'prototype' ? this.byPrototype(query) : this.byNeighbours(query);
+    const scores = this.classOrder.map((c, i) => ({ label: c.label, score: probabilities[i] as number }));
+    scores.sort((a, b) => b.score - a.score);
+    const best = scores[0] as Score;
+    return {
+      label: best.label,
+      confidence: best.score,
+      unknown: this.unknownThreshold !== null && similarity < this.unknownThreshold,
+      similarity,
+      scores,
+    };
+  }
+
+  private byPrototype(query: Float32Array): { probabilities: Float64Array; similarity: number } {
+    const count = this.classOrder.length;
+    const sims = new Float64Array(count);
+    for (let c = 0; c < count; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
+    return { probabilities: softmax(sims, this.temperature), similarity: maxOf(sims) };
+  }
+
+  /**
+   * Soft k-NN: the k most similar examples vote for their class with weight exp(cos / T), so votes are a
+   * softmax over the neighbours (Salakhutdinov & Hinton 2007; Frosst et al. 2019, "soft nearest neighbour").
+   */
+  private byNeighbours(query: Float32Array): { probabilities: Float64Array; similarity: number } {
+    const k = Math.min(this.k, this.size);
+    const topSims = new Float64Array(k).fill(-Infinity);
+    const topRows = new Int32Array(k);
+    for (let row = 0; row < this.size; row++) {
+      const sim = dot(query, this.vectors, row * this.dim, this.dim);
+      if (sim <= (topSims[k - 1] as number)) continue;
+      let i = k - 1;
+      while (i > 0 && (topSims[i - 1] as number) < sim) {
+        topSims[i] = topSims[i - 1] as number;
+        topRows[i] = topRows[i - 1] as number;
+        i--;
+      }
+      topSims[i] = sim;
+      topRows[i] = row;
+    }
+    const votes = new Float64Array(this.classOrder.length);
+    const best = topSims[0] as number;
+    for (let i = 0; i < k; i++) {
+      const state = this.rowClass[topRows[i] as number] as ClassState;
+      (votes[state.row] as number) += Math.exp(((topSims[i] as number) - best) / this.temperature);
+    }
+    let total = 0;
+    for (const v of votes) total += v;
+    for (let c = 0; c < votes.length; c++) (votes[c] as number) /= total;
+    return { probabilities: votes, similarity: best };
+  }
+
+  private normalized(embedding: ArrayLike<number>): Float32Array {
+    if (embedding.length !== this.dim) {
+      throw new FewshotError(
+        'MODEL_MISMATCH',
+        `Embedding has ${embedding.length} dimensions, this classifier's model has ${this.dim}: embeddings of different models cannot be mixed.`,
+      );
+    }
+    let norm = 0;
+    for (let d = 0; d < this.dim; d++) norm += (embedding[d] as number) ** 2;
+    if (!Number.isFinite(norm) || norm === 0) {
+      throw new FewshotError('INVALID_EMBEDDING', 'The embedding contains NaN or infinite values, or is all zeros.');
+    }
+    const scale = 1 / Math.sqrt(norm);
+    const unit = new Float32Array(this.dim);
+    for (let d = 0; d < this.dim; d++) unit[d] = (embedding[d] as number) * scale;
+    return unit;
+  }
+
+  private newClass(label: string): ClassState {
+    const state: ClassState = { label, sum: new Float64Array(this.dim), count: 0, row: this.classOrder.length };
+    this.classes.set(label, state);
+    this.classOrder.push(state);
+    this.prototypes = grow(this.prototypes, this.classOrder.length * this.dim);
+    return state;
+  }
+
+  private dropClass(state: ClassState): void {
+    this.classes.delete(state.label);
+    this.classOrder.splice(state.row, 1);
+    this.classOrder.forEach((c, row) => {
+      if (c.row !== row) {
+        c.row = row;
+        this.refreshPrototype(c);
+      }
+    });
+  }
+
+  /** The prototype is the class mean, normalised; cosine to it ranks like the distance to the mean. */
+  private refreshPrototype(state: ClassState): void {
+    let norm = 0;
+    for (const v of state.sum) norm += v * v;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    const base = state.row * this.dim;
+    for (let d = 0; d < this.dim; d++) this.prototypes[base + d] = (state.sum[d] as number) * scale;
+  }
+}
+
+function dot(query: Float32Array, matrix: Float32Array, offset: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d = 0;
+  // Four accumulators break the dependency chain so the JIT can overlap the multiplies.
+  for (; d + 3 < dim; d += 4) {
+    s0 += (query[d] as number) * (matrix[offset + d] as number);
+    s1 += (query[d + 1] as number) * (matrix[offset + d + 1] as number);
+    s2 += (query[d + 2] as number) * (matrix[offset + d + 2] as number);
+    s3 += (query[d + 3] as number) * (matrix[offset + d + 3] as number);
+  }
+  for (; d < dim; d++) s0 += (query[d] as number) * (matrix[offset + d] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+/** Numerically stable softmax of x / temperature. */
+export function softmax(values: ArrayLike<number>, temperature: number): Float64Array {
+  const max = maxOf(values);
+  const out = new Float64Array(values.length);
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    out[i] = Math.exp(((values[i] as number) - max) / temperature);
+    total += out[i] as number;
+  }
+  for (let i = 0; i < out.length; i++) (out[i] as number) /= total;
+  return out;
+}
+
+function maxOf(values: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i] as number);
+  return max;
+}
+
+/** Returns `array` or a copy with at least `length` elements (doubling, so appends are amortised O(1)). */
+function grow(array: Float32Array, length: number): Float32Array {
+  if (array.length >= length) return array;
+  const next = new Float32Array(Math.max(length, array.length * 2));
+  next.set(array);
+  return next;
+}

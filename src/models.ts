@@ -1,0 +1,64 @@
+/** The MobileNet variants fewshot-edge knows how to load and embed with. */
+export type ModelName = 'mobilenet_v2_100' | 'mobilenet_v1_025';
+
+/** Everything the embedder and the weight downloader need to know about one model. */
+export interface ModelSpec {
+  readonly name: ModelName;
+  /** Length of the embedding vector. */
+  readonly dim: number;
+  /** TF.js format of the weights: a layers model or a graph model. */
+  readonly format: 'layers' | 'graph';
+  /** Pixel range the network was trained on; 0..255 bytes are mapped linearly onto it. */
+  readonly inputRange: readonly [number, number];
+  /** Layer (layers model) or node (graph model) whose output is the embedding. */
+  readonly embeddingNode: string;
+  /** Folder name under a models directory (`FEWSHOT_MODEL_DIR` or the project's `models/`). */
+  readonly folder: string;
+  /** The official `model.json`; shards are fetched beside it. Query string appended to every file. */
+  readonly officialUrl: string;
+  readonly officialQuery: string;
+  /**
+   * Default softmax temperature over cosine similarities, measured per model so `confidence` is
+   * calibrated (see `npm run calibrate`).
+   */
+  readonly temperature: number;
+  /** Bumped when weights or preprocessing change, so caches and stored embeddings can tell. */
+  readonly version: number;
+}
+
+export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
+  mobilenet_v2_100: {
+    name: 'mobilenet_v2_100',
+    dim: 1280,
+    format: 'layers',
+    inputRange: [-1, 1],
+    embeddingNode: 'global_average_pooling2d_1',
+    folder: 'mobilenet_v2_100_224_feature',
+    officialUrl: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/model.json',
+    officialQuery: '',
+    temperature: 0.05,
+    version: 1,
+  },
+  mobilenet_v1_025: {
+    name: 'mobilenet_v1_025',
+    dim: 256,
+    format: 'graph',
+    inputRange: [0, 1],
+    embeddingNode: 'module_apply_default/MobilenetV1/Logits/global_pool',
+    folder: 'mobilenet_v1_025_224_graph',
+    officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
+    officialQuery: '?tfjs-format=file',
+    temperature: 0.05,
+    version: 1,
+  },
+};
+
+/** The accurate default. */
+export const DEFAULT_MODEL: ModelName = 'mobilenet_v2_100';
+
+/** Side of the square the networks take. */
+export const INPUT_SIZE = 224;
+
+export function isModelName(name: unknown): name is ModelName {
+  return typeof name === 'string' && Object.hasOwn(MODELS, name);
+}

@@ -1,0 +1,194 @@
+import { imageSize } from 'image-size';
+import jpeg from 'jpeg-js';
+import { convertIndexedToRgb, decode as decodePng, type DecodedPng } from 'fast-png';
+import { FewshotError } from './errors.js';
+
+/** An RGB image, 3 bytes per pixel, rows top to bottom. What every input is turned into before embedding. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Raw pixels: gray (1), RGB (3) or RGBA (4) bytes per pixel, rows top to bottom. The channel count is
+ * inferred from `data.length / (width * height)` when not given. `ImageData` from a canvas fits this shape.
+ */
+export interface RawPixels {
+  readonly data: Uint8Array | Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+  readonly channels?: 1 | 3 | 4;
+}
+
+/** Encoded JPEG or PNG bytes (a Node `Buffer` is a `Uint8Array`). */
+export type EncodedImage = Uint8Array | ArrayBuffer;
+
+/** Limits checked before any pixel is decoded, so a hostile header cannot make us allocate gigabytes. */
+export interface ImageLimits {
+  /** Largest encoded file accepted, in bytes. Default 20 MiB. */
+  readonly maxBytes: number;
+  /** Largest image accepted, in pixels (width x height). Default 50 megapixels. */
+  readonly maxPixels: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
+
+type ImageKind = 'png' | 'jpeg';
+
+/** Identifies JPEG and PNG by their signatures; names other known formats so the error can say what was sent. */
+function sniff(bytes: Uint8Array): ImageKind {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  let other: string | undefined;
+  try {
+    other = imageSize(bytes).type;
+  } catch {
+    other = undefined;
+  }
+  if (other) {
+    throw new FewshotError('UNSUPPORTED_IMAGE', `${other.toUpperCase()} images are not supported: send a JPEG or PNG.`);
+  }
+  throw new FewshotError('INVALID_IMAGE', 'The bytes are not a JPEG or PNG image (unknown signature).');
+}
+
+/** Reads width and height from the header alone and refuses empty or absurd sizes. */
+function checkHeader(bytes: Uint8Array, limits: ImageLimits): void {
+  let size: { width?: number; height?: number };
+  try {
+    size = imageSize(bytes);
+  } catch (cause) {
+    throw new FewshotError('INVALID_IMAGE', 'The image header is corrupt or truncated.', { cause });
+  }
+  checkDimensions(size.width ?? 0, size.height ?? 0, limits);
+}
+
+function checkDimensions(width: number, height: number, limits: ImageLimits): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new FewshotError('INVALID_IMAGE', `The image has no pixels (${width}x${height}).`);
+  }
+  if (width * height > limits.maxPixels) {
+    throw new FewshotError(
+      'IMAGE_TOO_LARGE',
+      `The image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} MP); at most ` +
+        `${(limits.maxPixels / 1e6).toFixed(0)} MP are accepted: resize it first.`,
+    );
+  }
+}
+
+function asBytes(input: EncodedImage): Uint8Array {
+  return input instanceof Uint8Array ? input : new Uint8Array(input);
+}
+
+/**
+ * Decodes JPEG or PNG bytes to RGB after checking the size of the file and of the header.
+ * @throws FewshotError `INVALID_IMAGE`, `UNSUPPORTED_IMAGE` or `IMAGE_TOO_LARGE`.
+ */
+export function decodeImage(input: EncodedImage, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): RgbImage {
+  const bytes = asBytes(input);
+  if (bytes.length === 0) throw new FewshotError('INVALID_IMAGE', 'The image is empty (0 bytes).');
+  if (bytes.length > limits.maxBytes) {
+    throw new FewshotError(
+      'IMAGE_TOO_LARGE',
+      `The image file is ${bytes.length} bytes; at most ${limits.maxBytes} are accepted.`,
+    );
+  }
+  const kind = sniff(bytes);
+  checkHeader(bytes, limits);
+  try {
+    return kind === 'jpeg' ? decodeJpeg(bytes, limits) : pngToRgb(decodePng(bytes, { checkCrc: true }));
+  } catch (cause) {
+    if (cause instanceof FewshotError) throw cause;
+    throw new FewshotError('INVALID_IMAGE', `The ${kind.toUpperCase()} data is corrupt or truncated.`, { cause });
+  }
+}
+
+function decodeJpeg(bytes: Uint8Array, limits: ImageLimits): RgbImage {
+  // tolerantDecoding=false: a truncated file is an error, not a half-grey picture learnt as an example.
+  const { data, width, height } = jpeg.decode(bytes, {
+    useTArray: true,
+    formatAsRGBA: false,
+    tolerantDecoding: false,
+    maxResolutionInMP: limits.maxPixels / 1e6,
+    maxMemoryUsageInMB: Math.ceil((limits.maxPixels * 4 * 3) / 2 ** 20),
+  });
+  return { data, width, height };
+}
+
+/** Expands every PNG colour type (1/2/4/8/16-bit, gray, palette, alpha) to 8-bit RGB, alpha over white. */
+function pngToRgb(png: DecodedPng): RgbImage {
+  const { width, height } = png;
+  const count = width * height;
+  let channels = png.channels;
+  let samples: ArrayLike<number>;
+  let max = 255;
+  if (png.palette) {
+    samples = convertIndexedToRgb(png);
+    channels = png.palette[0]?.length ?? 3;
+  } else if (png.depth < 8) {
+    samples = unpackBits(png.data as Uint8Array, width, height, png.depth, channels);
+    max = 2 ** png.depth - 1;
+  } else {
+    samples = png.data;
+    max = png.depth === 16 ? 65535 : 255;
+  }
+  const rgb = new Uint8Array(count * 3);
+  const hasAlpha = channels === 2 || channels === 4;
+  const colour = channels >= 3;
+  for (let i = 0; i < count; i++) {
+    const base = i * channels;
+    const alpha = hasAlpha ? (samples[base + channels - 1] as number) / max : 1;
+    for (let c = 0; c < 3; c++) {
+      const value = ((samples[base + (colour ? c : 0)] as number) / max) * 255;
+      rgb[i * 3 + c] = Math.round(value * alpha + 255 * (1 - alpha));
+    }
+  }
+  return { data: rgb, width, height };
+}
+
+/** PNG packs sub-byte samples MSB first, each row padded to a whole byte. */
+function unpackBits(packed: Uint8Array, width: number, height: number, depth: number, channels: number): Uint8Array {
+  const perRow = width * channels;
+  const rowBytes = Math.ceil((perRow * depth) / 8);
+  const out = new Uint8Array(perRow * height);
+  const mask = (1 << depth) - 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < perRow; x++) {
+      const bit = x * depth;
+      const byte = packed[y * rowBytes + (bit >> 3)] as number;
+      out[y * perRow + x] = (byte >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
+}
+
+/**
+ * Turns raw gray/RGB/RGBA pixels into RGB, validating the geometry.
+ * @throws FewshotError `INVALID_IMAGE` when the buffer does not match width x height, `IMAGE_TOO_LARGE` over the limit.
+ */
+export function rawToRgb(raw: RawPixels, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): RgbImage {
+  const { data, width, height } = raw;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new FewshotError('INVALID_IMAGE', 'Raw pixels must be a Uint8Array or Uint8ClampedArray.');
+  }
+  checkDimensions(width, height, limits);
+  const channels = raw.channels ?? data.length / (width * height);
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new FewshotError(
+      'INVALID_IMAGE',
+      `Raw pixels of ${width}x${height} need ${width * height} (gray), ${width * height * 3} (RGB) or ` +
+        `${width * height * 4} (RGBA) bytes; got ${data.length}.`,
+    );
+  }
+  if (data.length !== width * height * channels) {
+    throw new FewshotError('INVALID_IMAGE', `Expected ${width * height * channels} bytes of pixels, got ${data.length}.`);
+  }
+  if (channels === 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += channels) {
+    rgb[i] = data[j] as number;
+    rgb[i + 1] = data[channels === 1 ? j : j + 1] as number;
+    rgb[i + 2] = data[channels === 1 ? j : j + 2] as number;
+  }
+  return { data: rgb, width, height };
+}
