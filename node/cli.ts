@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * `fewshot`: learn image classes from a few examples and classify, from a shell.
+ * With --json every command prints exactly one JSON object on stdout (errors too: {"error": {code, message}}).
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Prediction } from '../src/head.js';
+import { FewshotError, isFewshotError } from '../src/errors.js';
+import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
+import { runEval } from './eval.js';
+import { fetchModels } from './fetch-model.js';
+import { createClassifier, defaultModelDir, defaultStoreDir, loadNodeEmbedder } from './index.js';
+
+interface GlobalOptions {
+  user: string;
+  store: string;
+  model: ModelName;
+  json: boolean;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer.');
+  return n;
+}
+
+function modelName(value: string): ModelName {
+  if (!isModelName(value)) throw new InvalidArgumentError(`choose one of ${Object.keys(MODELS).join(', ')}.`);
+  return value;
+}
+
+const program = new Command('fewshot')
+  .description('One-shot image classes from a frozen MobileNet: add examples, classify, evaluate.')
+  .option('--user <id>', 'whose classes to use', process.env.FEWSHOT_USER || 'default')
+  .option('--store <dir>', 'example store folder (env FEWSHOT_STORE)', defaultStoreDir())
+  .addOption(new Option('--model <name>', 'embedding model').argParser(modelName).default(DEFAULT_MODEL))
+  .option('--json', 'print one JSON object on stdout', false)
+  .showHelpAfterError()
+  .exitOverride();
+
+let json = false;
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const emit = (object: unknown, human: string) => process.stdout.write(json ? `${JSON.stringify(object)}\n` : `${human}\n`);
+const open = () => {
+  const { user, store, model } = globals();
+  return createClassifier({ userId: user, store, model });
+};
+
+program
+  .command('add')
+  .description('learn one or more example images of a class')
+  .argument('<label>', 'class name')
+  .argument('<images...>', 'JPEG or PNG files')
+  .action(async (label: string, files: string[]) => {
+    const clf = await open();
+    const images = await Promise.all(files.map(readImageFile));
+    const added = await clf.addExamples(label, images);
+    const last = added[added.length - 1];
+    emit(
+      { label: last?.label, count: last?.count, added: added.map((a, i) => ({ ...a, file: files[i] })) },
+      `learnt ${added.length} example${added.length === 1 ? '' : 's'} of "${last?.label}" (${last?.count} in all)`,
+    );
+  });
+
+program
+  .command('classify')
+  .description('classify images against the learnt classes')
+  .argument('<images...>', 'JPEG or PNG files')
+  .action(async (files: string[]) => {
+    const clf = await open();
+    const results: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    let failed = 0;
+    // One at a time, so one bad file is reported on its own line instead of failing the others.
+    for (const file of files) {
+      try {
+        const r = await clf.classify(await readImageFile(file));
+        results.push({ file, ...r });
+        lines.push(`${file}\t${describe(r)}`);
+      } catch (err) {
+        if (!isFewshotError(err) || err.code === 'NO_CLASSES') throw err;
+        failed++;
+        results.push({ file, error: { code: err.code, message: err.message } });
+        lines.push(`${file}\terror ${err.code}: ${err.message}`);
+      }
+    }
+    emit({ results }, lines.join('\n'));
+    if (failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command('list')
+  .description('list the learnt classes')
+  .action(async () => {
+    const clf = await open();
+    const info = clf.info();
+    const classes = clf.listClasses();
+    emit(
+      { user: info.userId, model: info.model, classes, examples: info.examples },
+      classes.length === 0 ? 'no classes yet' : classes.map((c) => `${c.label}\t${c.count}`).join('\n'),
+    );
+  });
+
+program
+  .command('remove')
+  .description('forget a class and all its examples')
+  .argument('<label>', 'class name')
+  .action(async (label: string) => {
+    const clf = await open();
+    const removed = await clf.removeClass(label);
+    emit({ removed: { label, examples: removed } }, `removed "${label}" (${removed} examples)`);
+  });
+
+program
+  .command('export')
+  .description('print all examples of the user in the portable JSON format')
+  .action(async () => {
+    const doc = await (await open()).export();
+    process.stdout.write(`${JSON.stringify(doc)}\n`);
+  });
+
+program
+  .command('import')
+  .description('add the examples of an exported JSON file')
+  .argument('<file>', 'a file written by `fewshot export`')
+  .action(async (file: string) => {
+    const added = await (await open()).import(await readFile(file, 'utf8'));
+    emit({ imported: added }, `imported ${added} examples`);
+  });
+
+program
+  .command('eval')
+  .description('seeded N-way K-shot accuracy on a folder of class folders')
+  .requiredOption('--data <dir>', 'DIR/<class>/*.jpg|png, or DIR/images/<class>/...')
+  .option('--ways <n>', 'classes per episode', integer, 5)
+  .option('--shots <n>', 'examples per class', integer, 1)
+  .option('--queries <n>', 'query images per class', integer, 15)
+  .option('--episodes <n>', 'episodes', integer, 300)
+  .option('--seed <n>', 'random seed', integer, 1)
+  .addOption(new Option('--head <kind>', 'head').choices(['prototype', 'knn']).default('prototype'))
+  .option('--k <n>', 'neighbours for --head knn', integer, 10)
+  .action(async (o: { data: string; ways: number; shots: number; queries: number; episodes: number; seed: number; head: 'prototype' | 'knn'; k: number }) => {
+    const embedder = await loadNodeEmbedder(globals().model);
+    const r = await runEval(embedder, {
+      ...o,
+      head: { kind: o.head, k: o.k },
+      onEpisode: (done, total) => {
+        if (!json && process.stderr.isTTY) process.stderr.write(`\repisode ${done}/${total}`);
+      },
+    });
+    if (!json && process.stderr.isTTY) process.stderr.write('\n');
+    emit(
+      r,
+      `${r.ways}-way ${r.shots}-shot, ${r.episodes} episodes, ${r.model} ${r.head}: ` +
+        `accuracy ${(100 * r.accuracy).toFixed(2)}% ± ${(100 * r.ci95).toFixed(2)} (95% CI)`,
+    );
+  });
+
+program
+  .command('fetch-model')
+  .description('download the official weights (or copy them with --from) into the models folder')
+  .option('--from <dir>', 'copy from a local folder laid out like shared/models')
+  .option('--dest <dir>', 'models folder', defaultModelDir())
+  .addOption(new Option('--only <name>', 'one model only').argParser(modelName))
+  .action(async (o: { from?: string; dest: string; only?: ModelName }) => {
+    const models = o.only ? [o.only] : (Object.keys(MODELS) as ModelName[]);
+    const lines: string[] = [];
+    await fetchModels({ models, dest: o.dest, ...(o.from ? { from: o.from } : {}), log: (l) => lines.push(l) });
+    emit({ models, dest: o.dest }, lines.join('\n'));
+  });
+
+async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (cause) {
+    throw new FewshotError('NOT_FOUND', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function describe(r: Prediction): string {
+  const pct = `${(100 * r.confidence).toFixed(1)}%`;
+  return r.unknown ? `unknown (nearest: ${r.label} ${pct})` : `${r.label}\t${pct}`;
+}
+
+async function main(): Promise<void> {
+  json = process.argv.includes('--json');
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return;
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: err.message } })}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const code = isFewshotError(err) ? err.code : 'INTERNAL';
+    const message = err instanceof Error ? err.message : String(err);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    process.stderr.write(`fewshot: ${code}: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
