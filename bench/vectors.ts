@@ -1,0 +1,84 @@
+/**
+ * Stored examples for the classify benchmark: real-looking embeddings without embedding 100,000 images.
+ *
+ * Each class centre is a real MobileNet embedding of one Caltech image (unit length) plus a class-specific
+ * Gaussian offset (norm ~0.5), so classes built on the same picture still differ; each example is its
+ * class centre plus per-example noise (norm ~0.3). A seeded generator makes the vectors identical for
+ * both sides and across child processes. Examples arrive round-robin over the classes, the way a store
+ * fills when users add examples of many classes over time.
+ */
+
+/** Classes the stored examples are spread over (N = 100 means one shot per class). */
+export const CLASS_COUNT = 100;
+const CLASS_OFFSET_NORM = 0.5;
+const EXAMPLE_NOISE_NORM = 0.3;
+
+/** mulberry32: tiny, fast, seedable; quality is ample for noise. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller). */
+function gaussian(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function unit(vector: ArrayLike<number>): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < vector.length; i++) norm += (vector[i] as number) ** 2;
+  const scale = 1 / Math.sqrt(norm);
+  return Float32Array.from(vector, (v) => v * scale);
+}
+
+export class VectorSource {
+  readonly dim: number;
+  private readonly centres: Float32Array[];
+  private readonly normal: () => number;
+
+  /** `bases`: real embeddings (any count >= 1), reused round-robin as class centres. */
+  constructor(bases: readonly ArrayLike<number>[], seed = 42) {
+    if (bases.length === 0) throw new Error('VectorSource needs at least one base embedding.');
+    this.dim = (bases[0] as ArrayLike<number>).length;
+    const classNoise = gaussian(rng(seed));
+    const sigma = CLASS_OFFSET_NORM / Math.sqrt(this.dim);
+    this.centres = Array.from({ length: CLASS_COUNT }, (_, c) => {
+      const centre = unit(bases[c % bases.length] as ArrayLike<number>);
+      for (let d = 0; d < this.dim; d++) (centre[d] as number) += classNoise() * sigma;
+      return centre;
+    });
+    this.normal = gaussian(rng(seed + 1));
+  }
+
+  /** Label of the i-th stored example (round-robin over the classes). */
+  labelOf(index: number): string {
+    return `class-${index % CLASS_COUNT}`;
+  }
+
+  /** A fresh noisy example of class `c` (also used for queries, so queries look like real members). */
+  example(classIndex: number, normal = this.normal): Float32Array {
+    const centre = this.centres[classIndex % CLASS_COUNT] as Float32Array;
+    const sigma = EXAMPLE_NOISE_NORM / Math.sqrt(this.dim);
+    const out = new Float32Array(this.dim);
+    for (let d = 0; d < this.dim; d++) out[d] = (centre[d] as number) + normal() * sigma;
+    return out;
+  }
+
+  /** Calls `visit(label, vector)` for the N stored examples in order; vectors are not kept, to save memory. */
+  forEachExample(count: number, visit: (label: string, vector: Float32Array, index: number) => void): void {
+    for (let i = 0; i < count; i++) visit(this.labelOf(i), this.example(i % CLASS_COUNT), i);
+  }
+
+  /** `count` query vectors of varied classes, from their own generator so they never depend on N. */
+  queries(count: number, seed = 7): Float32Array[] {
+    const pick = rng(seed);
+    const normal = gaussian(rng(seed + 1));
+    return Array.from({ length: count }, () => this.example(Math.floor(pick() * CLASS_COUNT), normal));
+  }
+}

@@ -1,0 +1,147 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier, loadNodeEmbedder, MemoryStore, type FewShotClassifier } from '../node/index.js';
+import { codeOfAsync } from './errors.js';
+import { caltechDir } from './paths.js';
+
+/** Five Caltech-101 classes; image 0 of each is the single example, the other 29 are held out. */
+const CLASSES = ['accordion', 'anchor', 'bass', 'binocular', 'brontosaurus'];
+const filesOf = (label: string) => readdirSync(join(caltechDir, label)).sort().map((f) => join(caltechDir, label, f));
+const bytes = (path: string) => readFileSync(path);
+
+async function learnOneShot(clf: FewShotClassifier): Promise<void> {
+  for (const label of CLASSES) await clf.addExample(label, bytes(filesOf(label)[0] as string));
+}
+
+describe('few-shot classifier on real MobileNet weights and real images', () => {
+  let clf: FewShotClassifier;
+
+  beforeAll(async () => {
+    clf = await createClassifier({ userId: 'alice', store: new MemoryStore() });
+    await learnOneShot(clf);
+  });
+
+  it('runs on the wasm backend, never a silent cpu fallback', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect(clf.info()).toMatchObject({ backend: 'wasm', model: 'mobilenet_v2_100', dim: 1280, classes: 5, examples: 5 });
+  });
+
+  it('classifies held-out images correctly after one example per class (5-way 1-shot)', async () => {
+    const heldOut = CLASSES.flatMap((label) => filesOf(label).slice(1).map((path) => ({ label, path })));
+    const predictions = await clf.classifyMany(heldOut.map((h) => bytes(h.path)));
+    const accuracy = predictions.filter((p, i) => p.label === heldOut[i]!.label).length / heldOut.length;
+    // Measured 0.862 (125/145) on these files; chance is 0.2. The margin allows a changed resize or
+    // decoder, not a broken embedder or head.
+    expect(accuracy).toBeGreaterThanOrEqual(0.78);
+    for (const p of predictions) {
+      expect(p.scores).toHaveLength(5);
+      expect(p.confidence).toBe(p.scores[0]!.score);
+      expect(p.unknown).toBe(false);
+    }
+    // Confidence means something: right answers are, on average, more confident than wrong ones.
+    const right = predictions.filter((p, i) => p.label === heldOut[i]!.label).map((p) => p.confidence);
+    const wrong = predictions.filter((p, i) => p.label !== heldOut[i]!.label).map((p) => p.confidence);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    if (wrong.length > 0) expect(mean(right)).toBeGreaterThan(mean(wrong));
+  });
+
+  it('gives the same answer for encoded bytes, raw pixels and a tensor of the same image', async () => {
+    const path = filesOf('anchor')[3] as string;
+    const { decodeImage } = await import('../src/pixels.js');
+    const rgb = decodeImage(bytes(path));
+    const tensor = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
+    const [a, b, c] = [await clf.embed(bytes(path)), await clf.embed(rgb), await clf.embed(tensor)];
+    tensor.dispose();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const cos = (x: Float32Array, y: Float32Array) => {
+      let d = 0, nx = 0, ny = 0;
+      x.forEach((v, i) => ((d += v * y[i]!), (nx += v * v), (ny += y[i]! ** 2)));
+      return d / Math.sqrt(nx * ny);
+    };
+    expect(cos(a, c)).toBeGreaterThan(0.99999);
+  });
+
+  it('batched embedding equals one-at-a-time embedding', async () => {
+    const paths = filesOf('bass').slice(1, 6);
+    const embedder = await loadNodeEmbedder();
+    const batch = await embedder.embedBatch(paths.map(bytes), 4); // 4 + 1: a full batch and a partial one
+    expect(batch).toHaveLength(paths.length);
+    for (let i = 0; i < paths.length; i++) {
+      const single = await embedder.embed(bytes(paths[i]!));
+      const diff = Math.max(...single.map((v, d) => Math.abs(v - batch[i]![d]!)));
+      expect(diff).toBeLessThan(1e-4);
+    }
+  });
+
+  it('rejects bad labels and bad images with their codes and loses nothing', async () => {
+    const before = clf.listClasses();
+    const good = bytes(filesOf('anchor')[1] as string);
+    expect(await codeOfAsync(() => clf.addExample('', good))).toBe('INVALID_LABEL');
+    expect(await codeOfAsync(() => clf.addExample('x'.repeat(101), good))).toBe('INVALID_LABEL');
+    expect(await codeOfAsync(() => clf.addExample(7 as unknown as string, good))).toBe('INVALID_LABEL');
+    expect(await codeOfAsync(() => clf.addExample('ok', good.subarray(0, 900)))).toBe('INVALID_IMAGE');
+    expect(await codeOfAsync(() => clf.addExample('ok', new Uint8Array(0)))).toBe('INVALID_IMAGE');
+    expect(await codeOfAsync(() => clf.addExample('ok', 'okapi.jpg' as unknown as Uint8Array))).toBe('INVALID_IMAGE');
+    // One bad image in a batch stores none of the batch.
+    expect(await codeOfAsync(() => clf.addExamples('ok', [good, new Uint8Array([1, 2, 3])]))).toBe('INVALID_IMAGE');
+    expect(await codeOfAsync(() => clf.addEmbedding('ok', new Float32Array(1280).fill(Number.NaN)))).toBe('INVALID_EMBEDDING');
+    expect(await codeOfAsync(() => clf.addEmbedding('ok', new Float32Array(256).fill(1)))).toBe('MODEL_MISMATCH');
+    expect(await codeOfAsync(() => clf.removeClass('no such class'))).toBe('NOT_FOUND');
+    expect(clf.listClasses()).toEqual(before);
+  });
+
+  it('answers NO_CLASSES before the first example', async () => {
+    const empty = await createClassifier({ userId: 'nobody', store: new MemoryStore() });
+    expect(await codeOfAsync(() => empty.classify(bytes(filesOf('bass')[0] as string)))).toBe('NO_CLASSES');
+  });
+
+  it('keeps users apart in one store and moves classes between users by export/import', async () => {
+    const store = new MemoryStore();
+    const alice = await createClassifier({ userId: 'alice', store });
+    const bob = await createClassifier({ userId: 'bob', store });
+    await alice.addExample('anchor', bytes(filesOf('anchor')[0] as string));
+    expect(bob.listClasses()).toEqual([]);
+    expect((await createClassifier({ userId: 'bob', store })).listClasses()).toEqual([]);
+    const doc = await alice.export();
+    expect(await bob.import(JSON.stringify(doc))).toBe(1);
+    expect(await bob.import(doc)).toBe(0); // same ids: importing twice adds nothing
+    expect(bob.listClasses()).toEqual([{ label: 'anchor', count: 1 }]);
+    expect((await bob.classify(bytes(filesOf('anchor')[5] as string))).label).toBe('anchor');
+  });
+
+  it('refuses to open a store of another model, and to import its export', async () => {
+    const store = new MemoryStore();
+    const small = await createClassifier({ userId: 'carol', store, model: 'mobilenet_v1_025' });
+    expect(small.info()).toMatchObject({ model: 'mobilenet_v1_025', dim: 256, backend: 'wasm' });
+    await small.addExample('bass', bytes(filesOf('bass')[0] as string));
+    expect(await codeOfAsync(() => createClassifier({ userId: 'carol', store }))).toBe('MODEL_MISMATCH');
+    const big = await createClassifier({ userId: 'dave', store });
+    expect(await codeOfAsync(async () => big.import(await small.export()))).toBe('MODEL_MISMATCH');
+    expect(big.listClasses()).toEqual([]);
+    expect((await store.list('carol'))).toHaveLength(1);
+  });
+
+  it('leaks no tensor over 200 add/classify calls', async () => {
+    const small = await createClassifier({ userId: 'leak', store: new MemoryStore(), model: 'mobilenet_v1_025' });
+    const images = CLASSES.map((label) => bytes(filesOf(label)[2] as string));
+    await small.addExample('warm', images[0]!);
+    await small.classify(images[1]!);
+    const baseline = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) {
+      await small.addExample(CLASSES[i % 5]!, images[i % 5]!);
+      await small.classify(images[(i + 1) % 5]!);
+    }
+    await codeOfAsync(() => small.classify(new Uint8Array([0xff, 0xd8, 0xff, 0, 1]))); // failures must not leak either
+    expect(tf.memory().numTensors).toBe(baseline);
+    const big = await createClassifier({ userId: 'leak', store: new MemoryStore() });
+    await big.addExample('warm', images[0]!);
+    const bigBaseline = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) {
+      await big.addExample(CLASSES[i % 5]!, images[i % 5]!);
+      await big.classify(images[(i + 1) % 5]!);
+    }
+    expect(tf.memory().numTensors).toBe(bigBaseline);
+  });
+});
