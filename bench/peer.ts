@@ -13,8 +13,8 @@
  * JPEG decoding uses jpeg-js for both sides (tfjs-node's `decodeImage` is not available), RGB output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadLayersModel, model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { load as loadMobileNet, type MobileNet } from '@tensorflow-models/mobilenet';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { MobileNet } from '@tensorflow-models/mobilenet';
 import jpeg from 'jpeg-js';
 import { useWasmBackend } from '../node/backend.js';
 import { fileModelSource, modelFolder } from '../node/model-files.js';
@@ -44,7 +44,10 @@ function resized224(bytes: Uint8Array): tf.Tensor3D {
   return tf.image.resizeBilinear(decodeRgb(bytes), [INPUT_SIZE, INPUT_SIZE]);
 }
 
+// The model libraries are imported when needed, as an app using only one of them would: the v2 peer's
+// cold start should not pay for tfjs-converter, nor the v1 peer's for tfjs-layers.
 async function loadLayersForward(model: ModelName): Promise<{ forward: Forward; dispose: () => void }> {
+  const { loadLayersModel, model: functionalModel } = await import('@tensorflow/tfjs-layers');
   const spec = MODELS[model];
   const full: LayersModel = await loadLayersModel(fileModelSource(modelFolder(model)));
   // Official files end in the 1000-way classifier; the vendored feature copy already ends at the embedding.
@@ -59,6 +62,7 @@ async function loadLayersForward(model: ModelName): Promise<{ forward: Forward; 
 }
 
 async function loadGraphForward(model: ModelName): Promise<{ forward: Forward; single: (bytes: Uint8Array) => tf.Tensor2D }> {
+  const { load: loadMobileNet } = await import('@tensorflow-models/mobilenet');
   const [lo, hi] = MODELS[model].inputRange;
   const net: MobileNet = await loadMobileNet({ version: 1, alpha: 0.25, modelUrl: fileModelSource(modelFolder(model)), inputRange: [lo, hi] });
   return {

@@ -70,15 +70,22 @@ export class VectorSource {
     return out;
   }
 
-  /** Calls `visit(label, vector)` for the N stored examples in order; vectors are not kept, to save memory. */
-  forEachExample(count: number, visit: (label: string, vector: Float32Array, index: number) => void): void {
-    for (let i = 0; i < count; i++) visit(this.labelOf(i), this.example(i % CLASS_COUNT), i);
+  /** The N stored examples in order, generated on the fly (never all kept, to save memory). */
+  *examples(count: number): Generator<{ label: string; vector: Float32Array; index: number }> {
+    for (let index = 0; index < count; index++) yield { label: this.labelOf(index), vector: this.example(index % CLASS_COUNT), index };
   }
 
-  /** `count` query vectors of varied classes, from their own generator so they never depend on N. */
-  queries(count: number, seed = 7): Float32Array[] {
+  /**
+   * `count` queries of varied classes with their true label, from their own generator so they are the
+   * same whatever N. Only classes that exist at `storedCount` are drawn.
+   */
+  queries(count: number, storedCount: number, seed = 7): Array<{ label: string; vector: Float32Array }> {
     const pick = rng(seed);
     const normal = gaussian(rng(seed + 1));
-    return Array.from({ length: count }, () => this.example(Math.floor(pick() * CLASS_COUNT), normal));
+    const classes = Math.min(CLASS_COUNT, storedCount);
+    return Array.from({ length: count }, () => {
+      const c = Math.floor(pick() * classes);
+      return { label: this.labelOf(c), vector: this.example(c, normal) };
+    });
   }
 }
