@@ -174,11 +174,12 @@ async function runPeer(args: WorkerArgs, bases: number[][]): Promise<WorkerResul
       maxReps: 2000,
       budgetMs: args.budgetMs,
     });
+    for (const q of queries) q.tensor.dispose();
+    knn.dispose();
   } catch (error) {
+    // Typically the WASM heap (4 GB max) running out; the backend is left unusable, so no cleanup.
     notes.push(`predictClass failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  for (const q of queries) q.tensor.dispose();
-  knn.dispose();
   return {
     side: 'peer',
     n: args.n,
