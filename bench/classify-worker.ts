@@ -152,10 +152,8 @@ async function runPeer(args: WorkerArgs, bases: number[][]): Promise<WorkerResul
     );
     knn.dispose();
     knn = new KNNClassifier();
-    const t1 = now();
     knn.setClassifierDataset(classMatrices(new VectorSource(bases), args.n, dim));
     buildMs = null; // not comparable with one-by-one adds
-    notes.push(`setClassifierDataset took ${round(now() - t1)} ms.`);
   }
   gc();
   const rssAfterBuild = rssMb();

@@ -141,7 +141,7 @@ program
   .addOption(new Option('--head <kind>', 'head').choices(['prototype', 'knn']).default('prototype'))
   .option('--k <n>', 'neighbours for --head knn', integer, 10)
   .action(async (o: { data: string; ways: number; shots: number; queries: number; episodes: number; seed: number; head: 'prototype' | 'knn'; k: number }) => {
-    const embedder = await loadNodeEmbedder(globals().model);
+    const embedder = await loadNodeEmbedder({ model: globals().model });
     const r = await runEval(embedder, {
       ...o,
       head: { kind: o.head, k: o.k },

@@ -9,13 +9,16 @@ import { DEFAULT_MODEL, isModelName, type ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
 import type { ExampleStore } from '../src/store.js';
 import { useWasmBackend } from './backend.js';
+import { availableParallelism } from 'node:os';
 import { FileStore } from './file-store.js';
 import { fileModelSource, modelFolder } from './model-files.js';
+import { WorkerPoolEmbedder } from './worker-pool.js';
 
 export * from '../src/index.js';
 export { useWasmBackend } from './backend.js';
 export { defaultStoreDir, FileStore } from './file-store.js';
 export { defaultModelDir, fileModelSource, modelFolder } from './model-files.js';
+export { WorkerPoolEmbedder } from './worker-pool.js';
 
 /** Options of {@link createClassifier}. Only `userId` is required. */
 export interface NodeClassifierOptions {
@@ -33,34 +36,52 @@ export interface NodeClassifierOptions {
   head?: HeadSettings;
   /** Limits on image bytes and pixels (defaults: 20 MiB, 50 MP). */
   limits?: ImageLimits;
+  /**
+   * Worker threads that run the model (default: one per core, at most 4). Inference then never blocks the
+   * calling thread and batches use every core. `0` runs the model in the calling thread, and is required
+   * to pass a model as a `tf.io.IOHandler`.
+   */
+  workers?: number;
 }
+
+/** Options of {@link loadNodeEmbedder}. */
+export type NodeEmbedderOptions = Pick<NodeClassifierOptions, 'model' | 'limits' | 'workers'>;
+
+const defaultWorkers = () => (availableParallelism() > 1 ? Math.min(availableParallelism(), 4) : 0);
 
 const embedders = new Map<string, Promise<Embedder>>();
 
 /**
- * Loads (once per model, source and limits, shared by all users in the process) a MobileNet embedder on
- * the WASM backend.
+ * Loads a MobileNet embedder on the WASM backend, in worker threads or in this thread (see `workers`).
+ * Embedders for a model folder or URL are loaded once per process and shared by every user.
  */
-export async function loadNodeEmbedder(model: NodeClassifierOptions['model'] = DEFAULT_MODEL, limits?: ImageLimits): Promise<Embedder> {
+export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promise<Embedder> {
+  const model = options.model ?? DEFAULT_MODEL;
   const name = typeof model === 'string' ? model : model.name;
   if (!isModelName(name)) {
     throw new FewshotError('INVALID_ARGUMENT', `Unknown model ${JSON.stringify(name)}: use mobilenet_v2_100 or mobilenet_v1_025.`);
   }
   const given = typeof model === 'string' ? undefined : model.source;
   const source: ModelSource = given === undefined ? modelFolder(name) : given;
-  const cacheable = typeof source === 'string';
-  const key = `${name}\n${String(source)}\n${JSON.stringify(limits ?? null)}`;
-  const cached = cacheable ? embedders.get(key) : undefined;
-  if (cached) return cached;
-  const loading = (async () => {
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0) throw new FewshotError('INVALID_ARGUMENT', `workers must be a whole number >= 0, got ${workers}.`);
+  const { limits } = options;
+  if (typeof source !== 'string') {
+    if (workers > 0) throw new FewshotError('INVALID_ARGUMENT', 'A tf.io.IOHandler cannot be sent to worker threads: pass workers: 0, or a folder or URL.');
     await useWasmBackend();
-    const handler = typeof source === 'string' && !/^https?:\/\//.test(source) ? fileModelSource(source) : source;
+    return loadEmbedder({ model: name, source, ...(limits ? { limits } : {}) });
+  }
+  const key = JSON.stringify([name, source, limits ?? null, workers]);
+  const cached = embedders.get(key);
+  if (cached) return cached;
+  const loading = (async (): Promise<Embedder> => {
+    if (workers > 0) return WorkerPoolEmbedder.start({ model: name, source, ...(limits ? { limits } : {}) }, workers);
+    await useWasmBackend();
+    const handler = /^https?:\/\//.test(source) ? source : fileModelSource(source);
     return loadEmbedder({ model: name, source: handler, ...(limits ? { limits } : {}) });
   })();
-  if (cacheable) {
-    embedders.set(key, loading);
-    loading.catch(() => embedders.delete(key)); // a failed load is retried next time
-  }
+  embedders.set(key, loading);
+  loading.catch(() => embedders.delete(key)); // a failed load is retried next time
   return loading;
 }
 
@@ -75,7 +96,7 @@ export async function loadNodeEmbedder(model: NodeClassifierOptions['model'] = D
  */
 export async function createClassifier(options: NodeClassifierOptions): Promise<FewShotClassifier> {
   if (!options || typeof options !== 'object') throw new FewshotError('INVALID_ARGUMENT', 'createClassifier needs an options object with a userId.');
-  const embedder = await loadNodeEmbedder(options.model, options.limits);
+  const embedder = await loadNodeEmbedder(options);
   const store = typeof options.store === 'object' ? options.store : new FileStore(options.store);
   return FewShotClassifier.open({ userId: options.userId, embedder, store, ...(options.head ? { head: options.head } : {}) });
 }

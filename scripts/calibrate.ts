@@ -29,7 +29,7 @@ const episodes = Number(values.episodes);
 const datasets = resolve(process.env.FEWSHOT_DATASETS || join(import.meta.dirname, '..', '..', 'shared', 'datasets'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const embedder = await loadNodeEmbedder(model);
+const embedder = await loadNodeEmbedder({ model });
 const caltech = scanImageClasses(join(datasets, 'caltech101'));
 // A seeded subset of Omniglot's background alphabets keeps the run short; its evaluation alphabets are left
 // for measuring, not tuning.

@@ -19,7 +19,8 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
   let clf: FewShotClassifier;
 
   beforeAll(async () => {
-    clf = await createClassifier({ userId: 'alice', store: new MemoryStore() });
+    // In this thread (workers: 0) so tensors and tf.memory() are visible here; worker-pool.test.ts covers the pool.
+    clf = await createClassifier({ userId: 'alice', store: new MemoryStore(), workers: 0 });
     await learnOneShot(clf);
   });
 
@@ -65,7 +66,7 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
 
   it('batched embedding equals one-at-a-time embedding', async () => {
     const paths = filesOf('bass').slice(1, 6);
-    const embedder = await loadNodeEmbedder();
+    const embedder = await loadNodeEmbedder({ workers: 0 });
     const batch = await embedder.embedBatch(paths.map(bytes), 4); // 4 + 1: a full batch and a partial one
     expect(batch).toHaveLength(paths.length);
     for (let i = 0; i < paths.length; i++) {
@@ -124,7 +125,7 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
   });
 
   it('leaks no tensor over 200 add/classify calls', async () => {
-    const small = await createClassifier({ userId: 'leak', store: new MemoryStore(), model: 'mobilenet_v1_025' });
+    const small = await createClassifier({ userId: 'leak', store: new MemoryStore(), model: 'mobilenet_v1_025', workers: 0 });
     const images = CLASSES.map((label) => bytes(filesOf(label)[2] as string));
     await small.addExample('warm', images[0]!);
     await small.classify(images[1]!);
@@ -135,7 +136,7 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
     }
     await codeOfAsync(() => small.classify(new Uint8Array([0xff, 0xd8, 0xff, 0, 1]))); // failures must not leak either
     expect(tf.memory().numTensors).toBe(baseline);
-    const big = await createClassifier({ userId: 'leak', store: new MemoryStore() });
+    const big = await createClassifier({ userId: 'leak', store: new MemoryStore(), workers: 0 });
     await big.addExample('warm', images[0]!);
     const bigBaseline = tf.memory().numTensors;
     for (let i = 0; i < 10; i++) {
