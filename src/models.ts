@@ -36,7 +36,8 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     folder: 'mobilenet_v2_100_224_feature',
     officialUrl: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/model.json',
     officialQuery: '',
-    temperature: 0.05,
+    // npm run calibrate: mean ECE 0.027 over Caltech-101 and Omniglot-background 5w1s/5w5s/20w1s episodes.
+    temperature: 0.025,
     version: 1,
   },
   mobilenet_v1_025: {
@@ -48,7 +49,8 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     folder: 'mobilenet_v1_025_224_graph',
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
-    temperature: 0.05,
+    // npm run calibrate: mean ECE 0.082 (no single temperature fits both datasets for this small model).
+    temperature: 0.02,
     version: 1,
   },
 };
