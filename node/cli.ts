@@ -42,9 +42,13 @@ const program = new Command('fewshot')
 let json = false;
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const emit = (object: unknown, human: string) => process.stdout.write(json ? `${JSON.stringify(object)}\n` : `${human}\n`);
-const open = () => {
+/**
+ * Opens the user's classifier. Worker threads pay for themselves only on many images (each loads its own
+ * copy of the model), so short commands run the model in this thread.
+ */
+const open = (images = 0) => {
   const { user, store, model } = globals();
-  return createClassifier({ userId: user, store, model });
+  return createClassifier({ userId: user, store, model, ...(images < 8 ? { workers: 0 } : {}) });
 };
 
 program
@@ -53,7 +57,7 @@ program
   .argument('<label>', 'class name')
   .argument('<images...>', 'JPEG or PNG files')
   .action(async (label: string, files: string[]) => {
-    const clf = await open();
+    const clf = await open(files.length);
     const images = await Promise.all(files.map(readImageFile));
     const added = await clf.addExamples(label, images);
     const last = added[added.length - 1];
@@ -68,22 +72,28 @@ program
   .description('classify images against the learnt classes')
   .argument('<images...>', 'JPEG or PNG files')
   .action(async (files: string[]) => {
-    const clf = await open();
+    const clf = await open(files.length);
     const results: Record<string, unknown>[] = [];
     const lines: string[] = [];
     let failed = 0;
-    // One at a time, so one bad file is reported on its own line instead of failing the others.
-    for (const file of files) {
-      try {
-        const r = await clf.classify(await readImageFile(file));
-        results.push({ file, ...r });
-        lines.push(`${file}\t${describe(r)}`);
-      } catch (err) {
+    // Each file on its own, so one bad file is reported on its line instead of failing the others; a few at a
+    // time, so worker threads share the load.
+    for (let start = 0; start < files.length; start += 16) {
+      const chunk = files.slice(start, start + 16);
+      const settled = await Promise.allSettled(chunk.map(async (file) => clf.classify(await readImageFile(file))));
+      settled.forEach((outcome, i) => {
+        const file = chunk[i] as string;
+        if (outcome.status === 'fulfilled') {
+          results.push({ file, ...outcome.value });
+          lines.push(`${file}\t${describe(outcome.value)}`);
+          return;
+        }
+        const err = outcome.reason;
         if (!isFewshotError(err) || err.code === 'NO_CLASSES') throw err;
         failed++;
         results.push({ file, error: { code: err.code, message: err.message } });
         lines.push(`${file}\terror ${err.code}: ${err.message}`);
-      }
+      });
     }
     emit({ results }, lines.join('\n'));
     if (failed > 0) process.exitCode = 1;
