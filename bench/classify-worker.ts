@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '') as WorkerArgs;
   const { bases } = JSON.parse(await readFile(args.basesFile, 'utf8')) as { bases: number[][] };
   const result = args.side === 'peer' ? await runPeer(args, bases) : runOurs(args, bases);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // Exit explicitly: after a WASM abort the runtime may hold handles that keep the process alive.
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 function gc(): void {
@@ -176,7 +177,10 @@ async function runPeer(args: WorkerArgs, bases: number[][]): Promise<WorkerResul
     knn.dispose();
   } catch (error) {
     // Typically the WASM heap (4 GB max) running out; the backend is left unusable, so no cleanup.
-    notes.push(`predictClass failed: ${error instanceof Error ? error.message : String(error)}`);
+    notes.push(
+      `predictClass failed: ${error instanceof Error ? error.message : String(error)} ` +
+        `(peak RSS ${peakRssMb()} MB; tfjs-backend-wasm's heap cannot grow past 4 GB).`,
+    );
   }
   return {
     side: 'peer',

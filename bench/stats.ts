@@ -11,10 +11,6 @@ export function median(samples: readonly number[]): number | null {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export function mean(samples: readonly number[]): number | null {
-  return samples.length === 0 ? null : samples.reduce((a, b) => a + b, 0) / samples.length;
-}
-
 /** Rounds for the report: 3 significant decimals under 1, else 2 decimals (ms figures span 1e-3..1e5). */
 export function round(value: number | null | undefined): number | null {
   if (value === null || value === undefined || !Number.isFinite(value)) return null;

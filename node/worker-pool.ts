@@ -79,8 +79,6 @@ await import(${JSON.stringify(entry)});`;
  * grows about N-fold (tfjs has no WASM multi-threading in Node; this is how it uses more than one core).
  */
 export class WorkerPoolEmbedder implements Embedder {
-  private cursor = 0;
-
   private constructor(
     readonly spec: ModelSpec,
     readonly backend: string,
@@ -142,9 +140,8 @@ export class WorkerPoolEmbedder implements Embedder {
   }
 
   private leastBusy(): PoolWorker {
-    // Ties go round-robin, so a stream of single embeds alternates between threads.
-    this.cursor = (this.cursor + 1) % this.workers.length;
-    let best = this.workers[this.cursor] as PoolWorker;
+    // Ties go to the lowest index, so a stream of one-at-a-time embeds stays on one warm thread.
+    let best = this.workers[0] as PoolWorker;
     for (const worker of this.workers) if (worker.pending.size < best.pending.size) best = worker;
     return best;
   }

@@ -1,6 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { loadLayersModel, model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { load as loadMobileNet } from '@tensorflow-models/mobilenet';
 import { FewshotError } from './errors.js';
 import { INPUT_SIZE, MODELS, type ModelName, type ModelSpec } from './models.js';
 import { DEFAULT_IMAGE_LIMITS, decodeImage, rawToRgb, type EncodedImage, type ImageLimits, type RawPixels, type RgbImage } from './pixels.js';
@@ -37,8 +35,10 @@ export interface EmbedderOptions {
 type Network = { run(batch: tf.Tensor4D): tf.Tensor2D; dispose(): void };
 
 async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Network> {
+  // Each format's loader is imported only when used: a v1 user never parses tfjs-layers, and start-up is faster.
   if (spec.format === 'graph') {
     const [lo, hi] = spec.inputRange;
+    const { load: loadMobileNet } = await import('@tensorflow-models/mobilenet');
     const mobilenet = await loadMobileNet({ version: 1, alpha: 0.25, modelUrl: source, inputRange: [lo, hi] });
     // infer() scales to inputRange and skips its resize when the first dimension is 224, which a
     // single pre-resized image ([224, 224, 3]) satisfies; a batch costs it one no-op resize.
@@ -47,7 +47,8 @@ async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Networ
       dispose: () => undefined,
     };
   }
-  const full: LayersModel = await loadLayersModel(source);
+  const { loadLayersModel, model: functionalModel } = await import('@tensorflow/tfjs-layers');
+  const full = await loadLayersModel(source);
   // The official file ends in the 1000-way classifier; a feature-only copy ends at the embedding already.
   const layers =
     full.outputs[0]?.sourceLayer.name === spec.embeddingNode

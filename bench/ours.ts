@@ -1,0 +1,30 @@
+/**
+ * The one place the bench calls fewshot-edge's Node loader, so an API change touches one function.
+ *
+ * Two configurations are measured: `default` is what `createClassifier` gives a user (a worker-thread
+ * pool sized by the library, one WASM backend per thread), `thread` is `workers: 0` (the model in the
+ * calling thread, exactly like the peer pipeline).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// The built package, as users run it (`npm run bench` builds first); its worker threads then run plain JS.
+import { loadNodeEmbedder, type Embedder } from '../dist/node/index.js';
+import type { ModelName } from '../src/models.js';
+
+export type OursConfig = 'default' | 'thread';
+
+export async function loadOurs(model: ModelName, config: OursConfig): Promise<Embedder> {
+  const embedder = await loadNodeEmbedder(config === 'thread' ? { model, workers: 0 } : { model });
+  // A pool reports the backend its threads initialised (each asserts wasm in useWasmBackend); in-thread,
+  // the global tf backend is the one that runs the model.
+  const backend = config === 'thread' ? tf.getBackend() : embedder.backend;
+  if (backend !== 'wasm' || embedder.backend !== 'wasm') {
+    throw new Error(`Our ${config} embedder runs on "${backend}", not wasm.`);
+  }
+  return embedder;
+}
+
+/** Worker threads the library starts by default (0 = in-thread), read from the embedder it returned. */
+export function workerCount(embedder: Embedder): number {
+  const size = (embedder as { size?: unknown }).size;
+  return typeof size === 'number' ? size : 0;
+}
