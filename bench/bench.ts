@@ -120,7 +120,8 @@ export interface BenchResult {
     classify_100000: { ours: number | null; ours_knn: number | null; peer: number | null } | null;
     bench_process: number;
   };
-  tensor_leaks_main_thread: number;
+  /** Tensors left in this thread: by the embedding steps (all sides), and per side by addExample (the peer's after knn.dispose()). */
+  tensor_leaks_main_thread: { embed_and_batch_all_sides: number; add_example: Record<Side, number> };
   targets: Record<string, Target>;
   notes: string[];
   duration_s: number;
@@ -195,7 +196,11 @@ async function measureBatch(p: Pipelines, images: readonly BenchImage[], plan: P
 }
 
 /** Step 3: addExample as a user calls it (JPEG in, embedded and stored), and the peer's docs equivalent. */
-async function measureAddExample(p: Pipelines, model: ModelName, images: readonly BenchImage[]): Promise<Record<Side, number[]>> {
+async function measureAddExample(
+  p: Pipelines,
+  model: ModelName,
+  images: readonly BenchImage[],
+): Promise<{ times: Record<Side, number[]>; leaks: Record<Side, number> }> {
   // createClassifier reuses the embedders loaded above (the library caches them per model and workers).
   const ours = await createClassifier({ userId: 'bench', store: new MemoryStore(), model });
   const inThread = await createClassifier({ userId: 'bench', store: new MemoryStore(), model, workers: 0 });
@@ -210,15 +215,23 @@ async function measureAddExample(p: Pipelines, model: ModelName, images: readonl
     },
   };
   const times = Object.fromEntries(SIDES.map((s) => [s, [] as number[]])) as Record<Side, number[]>;
+  // Tensors each side leaves behind in this thread; the peer's are counted after knn.dispose().
+  const leaks = Object.fromEntries(SIDES.map((s) => [s, 0])) as Record<Side, number>;
+  let peerHeld = 0;
   for (const [i, image] of images.entries()) {
     for (const side of rotated(SIDES, i)) {
+      const before = tf.memory().numTensors;
       const t0 = now();
       await add[side](image);
       times[side].push(now() - t0);
+      if (side === 'peer') peerHeld += tf.memory().numTensors - before;
+      else leaks[side] += tf.memory().numTensors - before;
     }
   }
+  const beforeDispose = tf.memory().numTensors;
   knn.dispose();
-  return times;
+  leaks.peer = peerHeld - (beforeDispose - tf.memory().numTensors);
+  return { times, leaks };
 }
 
 /** Head-only add (no embedding, no store): real embeddings cycled into a fresh prototype head. */
@@ -405,11 +418,11 @@ async function main(): Promise<void> {
   log(`batched embedding: ${plan.batch} images x ${plan.batchReps}`);
   const batch = await measureBatch(pipelines, images, plan);
   log('addExample');
-  const adds = await measureAddExample(pipelines, model, images);
+  const embeddingLeaks = tf.memory().numTensors - tensorsAtStart;
+  const { times: adds, leaks: addLeaks } = await measureAddExample(pipelines, model, images);
   const realEmbeddings = embed.vectors.ours_in_thread;
   const headAdds = measureHeadAdd(model, realEmbeddings, plan.headAddReps);
   const knnAdds = measureKnnAdd(model, realEmbeddings, Math.min(plan.headAddReps, 200));
-  const tensorLeaks = tf.memory().numTensors - tensorsAtStart;
   const oursWorkers = workerCount(pipelines.ours);
   // Free the model threads and weights before the child-process steps, which want the CPUs to themselves.
   for (const side of SIDES) pipelines[side].dispose();
@@ -479,7 +492,7 @@ async function main(): Promise<void> {
           : null,
         bench_process: peakRssMb(),
       },
-      tensor_leaks_main_thread: tensorLeaks,
+      tensor_leaks_main_thread: { embed_and_batch_all_sides: embeddingLeaks, add_example: addLeaks },
       targets: {},
       notes,
       duration_s: 0,
@@ -490,7 +503,8 @@ async function main(): Promise<void> {
       classify_10000_prototype_lt_2ms: target(at10k?.ours ?? null, '< 2 ms', (v) => v < 2),
       classify_10000_speedup_ge_10: target(result.classify_speedup_10000, 'peer/ours >= 10', (v) => v >= 10),
     };
-    if (tensorLeaks !== 0) notes.push(`${tensorLeaks} tensors leaked in the main thread during the embedding steps.`);
+    if (embeddingLeaks !== 0) notes.push(`${embeddingLeaks} tensors leaked in the main thread during the embedding steps.`);
+    for (const side of SIDES) if (addLeaks[side] !== 0) notes.push(`${side}: ${addLeaks[side]} tensors left in the main thread by ${images.length} addExample calls.`);
     result.duration_s = Math.round((now() - started) / 1000);
     const text = options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatReport(result)}\n`;
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));

@@ -8,24 +8,13 @@
  * it feeds). Seeded generators make the vectors identical for both sides and across child processes. Examples arrive round-robin over the classes, the way a store
  * fills when users add examples of many classes over time.
  */
+import { seededRandom as rng } from '../src/episodes.js';
 
 /** Classes the stored examples are spread over (N = 100 means one shot per class). */
 export const CLASS_COUNT = 100;
 const CLASS_OFFSET_NORM = 0.5;
 const EXAMPLE_NOISE_NORM = 0.3;
 const NOISE_POOL_SIZE = 1 << 20;
-
-/** mulberry32: tiny, fast, seedable; quality is ample for noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples (Box-Muller). */
 function gaussian(random: () => number): () => number {

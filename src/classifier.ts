@@ -1,7 +1,7 @@
 import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
 import type { Embedder, ImageInput } from './embedder.js';
 import { FewshotError } from './errors.js';
-import { FewShotHead, type ClassSummary, type HeadKind, type Prediction } from './head.js';
+import { FewShotHead, unitVector, type ClassSummary, type HeadKind, type Prediction } from './head.js';
 import { normalizeLabel } from './labels.js';
 import type { ModelName } from './models.js';
 import { checkUserId, type ExampleStore } from './store.js';
@@ -117,9 +117,7 @@ export class FewShotClassifier {
       embedding,
       createdAt: now,
     }));
-    // Validate against a scratch head first so a bad vector stores nothing.
-    const probe = new FewShotHead({ dim: this.head.dim, temperature: 1 });
-    for (const e of examples) probe.add(e.id, e.label, e.embedding);
+    for (const e of examples) unitVector(e.embedding, this.head.dim); // all checked before anything is stored
     await this.store.put(this.userId, examples);
     const before = this.countOf(label);
     return examples.map((e, i) => {

@@ -235,21 +235,7 @@ export class FewShotHead {
   }
 
   private normalized(embedding: ArrayLike<number>): Float32Array {
-    if (embedding.length !== this.dim) {
-      throw new FewshotError(
-        'MODEL_MISMATCH',
-        `Embedding has ${embedding.length} dimensions, this classifier's model has ${this.dim}: embeddings of different models cannot be mixed.`,
-      );
-    }
-    let norm = 0;
-    for (let d = 0; d < this.dim; d++) norm += (embedding[d] as number) ** 2;
-    if (!Number.isFinite(norm) || norm === 0) {
-      throw new FewshotError('INVALID_EMBEDDING', 'The embedding contains NaN or infinite values, or is all zeros.');
-    }
-    const scale = 1 / Math.sqrt(norm);
-    const unit = new Float32Array(this.dim);
-    for (let d = 0; d < this.dim; d++) unit[d] = (embedding[d] as number) * scale;
-    return unit;
+    return unitVector(embedding, this.dim);
   }
 
   private newClass(label: string): ClassState {
@@ -279,6 +265,28 @@ export class FewShotHead {
     const base = state.row * this.dim;
     for (let d = 0; d < this.dim; d++) this.prototypes[base + d] = (state.sum[d] as number) * scale;
   }
+}
+
+/**
+ * The embedding scaled to unit length, after checking it can be one.
+ * @throws FewshotError `MODEL_MISMATCH` on a wrong dimension, `INVALID_EMBEDDING` on NaN, infinite or zero vectors.
+ */
+export function unitVector(embedding: ArrayLike<number>, dim: number): Float32Array {
+  if (embedding.length !== dim) {
+    throw new FewshotError(
+      'MODEL_MISMATCH',
+      `Embedding has ${embedding.length} dimensions, this classifier's model has ${dim}: embeddings of different models cannot be mixed.`,
+    );
+  }
+  let norm = 0;
+  for (let d = 0; d < dim; d++) norm += (embedding[d] as number) ** 2;
+  if (!Number.isFinite(norm) || norm === 0) {
+    throw new FewshotError('INVALID_EMBEDDING', 'The embedding contains NaN or infinite values, or is all zeros.');
+  }
+  const scale = 1 / Math.sqrt(norm);
+  const unit = new Float32Array(dim);
+  for (let d = 0; d < dim; d++) unit[d] = (embedding[d] as number) * scale;
+  return unit;
 }
 
 function dot(query: Float32Array, matrix: Float32Array, offset: number, dim: number): number {
