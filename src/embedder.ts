@@ -32,7 +32,12 @@ export interface EmbedderOptions {
 }
 
 /** Runs the network on a `[batch, 224, 224, 3]` float tensor of 0..255 values. */
-type Network = { run(batch: tf.Tensor4D): tf.Tensor2D; dispose(): void };
+type Network = {
+  run(batch: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+  /** Embedding length when the weights declare it; otherwise it is checked on every embedding. */
+  dim?: number;
+};
 
 async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Network> {
   // Each format's loader is imported only when used: a v1 user never parses tfjs-layers, and start-up is faster.
@@ -56,6 +61,7 @@ async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Networ
       : functionalModel({ inputs: full.inputs, outputs: full.getLayer(spec.embeddingNode).output });
   const [lo, hi] = spec.inputRange;
   return {
+    dim: layers.outputs[0]?.shape[1] ?? undefined,
     run: (batch) => layers.predict(tf.add(tf.mul(batch, (hi - lo) / 255), lo)) as tf.Tensor2D,
     dispose: () => full.dispose(),
   };
@@ -77,17 +83,11 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     const where = typeof options.source === 'string' ? options.source : 'the given IOHandler';
     throw new FewshotError('MODEL_NOT_FOUND', `Could not load ${spec.name} weights from ${where}: ${String(cause)}`, { cause });
   }
-  const embedder = new MobileNetEmbedder(spec, network, limits);
-  // Warm-up: the first run compiles kernels and allocates; doing it here keeps the first classify fast.
-  const probe = await embedder.embedBatch([{ data: new Uint8Array(3), width: 1, height: 1 }]);
-  if (probe[0]?.length !== spec.dim) {
+  if (network.dim !== undefined && network.dim !== spec.dim) {
     network.dispose();
-    throw new FewshotError(
-      'MODEL_MISMATCH',
-      `The weights loaded for ${spec.name} give ${probe[0]?.length}-d embeddings, expected ${spec.dim}: wrong model files?`,
-    );
+    throw new FewshotError('MODEL_MISMATCH', `The weights loaded for ${spec.name} give ${network.dim}-d embeddings, expected ${spec.dim}: wrong model files?`);
   }
-  return embedder;
+  return new MobileNetEmbedder(spec, network, limits);
 }
 
 class MobileNetEmbedder implements Embedder {
@@ -114,6 +114,9 @@ class MobileNetEmbedder implements Embedder {
       const result = tf.tidy(() => this.network.run(tf.stack(chunk.map(resized)) as tf.Tensor4D));
       const flat = (await result.data()) as Float32Array;
       result.dispose();
+      if (flat.length !== chunk.length * this.spec.dim) {
+        throw new FewshotError('MODEL_MISMATCH', `The ${this.spec.name} weights give ${flat.length / chunk.length}-d embeddings, expected ${this.spec.dim}: wrong model files?`);
+      }
       for (let i = 0; i < chunk.length; i++) {
         out.push(checkEmbedding(flat.slice(i * this.spec.dim, (i + 1) * this.spec.dim)));
       }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, decodeImage, loadNodeEmbedder, MemoryStore, WorkerPoolEmbedder, type Embedder } from '../node/index.js';
 import { codeOfAsync } from './errors.js';
-import { caltechDir } from './paths.js';
+import { caltechDir, datasetsDir } from './paths.js';
 
 const images = ['okapi', 'anchor', 'crab'].flatMap((label) =>
   readdirSync(join(caltechDir, label)).sort().slice(0, 2).map((f) => readFileSync(join(caltechDir, label, f))),
@@ -59,6 +59,13 @@ describe('worker-thread embedding pool', () => {
     const missing = { name: 'mobilenet_v1_025' as const, source: '/nonexistent/model/folder' };
     expect(await codeOfAsync(() => loadNodeEmbedder({ model: missing, workers: 1 }))).toBe('MODEL_NOT_FOUND');
     expect(await codeOfAsync(() => loadNodeEmbedder({ model: missing, workers: 0 }))).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('refuses weights of another model with MODEL_MISMATCH (real 256-d v1 layers weights offered as v2)', async () => {
+    const v1Layers = join(datasetsDir, '..', 'models', 'mobilenet_v1_025_224_layers');
+    const wrong = { name: 'mobilenet_v2_100' as const, source: v1Layers };
+    expect(await codeOfAsync(() => loadNodeEmbedder({ model: wrong, workers: 0 }))).toBe('MODEL_MISMATCH');
+    expect(await codeOfAsync(() => loadNodeEmbedder({ model: wrong, workers: 1 }))).toBe('MODEL_MISMATCH');
   });
 
   it('is what createClassifier uses by default, with the same answers', async () => {
