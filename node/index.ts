@@ -81,7 +81,17 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
     return loadEmbedder({ model: name, source: handler, ...(limits ? { limits } : {}) });
   })();
   embedders.set(key, loading);
-  loading.catch(() => embedders.delete(key)); // a failed load is retried next time
+  loading.then(
+    (embedder) => {
+      // A disposed embedder must not be handed out again: the next load starts afresh.
+      const dispose = embedder.dispose.bind(embedder);
+      embedder.dispose = () => {
+        if (embedders.get(key) === loading) embedders.delete(key);
+        dispose();
+      };
+    },
+    () => embedders.delete(key), // a failed load is retried next time
+  );
   return loading;
 }
 

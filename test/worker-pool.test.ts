@@ -68,6 +68,16 @@ describe('worker-thread embedding pool', () => {
     expect(await codeOfAsync(() => loadNodeEmbedder({ model: wrong, workers: 1 }))).toBe('MODEL_MISMATCH');
   });
 
+  it('loads a fresh pool after the shared one was disposed', async () => {
+    const first = await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 1 });
+    expect(await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 1 })).toBe(first); // shared while alive
+    first.dispose();
+    const second = await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 1 });
+    expect(second).not.toBe(first);
+    expect(await second.embed(images[0]!)).toHaveLength(256);
+    second.dispose();
+  });
+
   it('is what createClassifier uses by default, with the same answers', async () => {
     const clf = await createClassifier({ userId: 'pool', store: new MemoryStore(), model: 'mobilenet_v1_025' });
     expect(clf.info().backend).toBe('wasm');
