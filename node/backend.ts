@@ -12,12 +12,24 @@ let ready: Promise<string> | undefined;
  */
 export function useWasmBackend(): Promise<string> {
   ready ??= (async () => {
-    const ok = await tf.setBackend('wasm');
-    await tf.ready();
-    if (!ok || tf.getBackend() !== 'wasm') {
-      throw new FewshotError('BACKEND_UNAVAILABLE', `The wasm backend failed to initialise (active: ${tf.getBackend()}).`);
+    let ok = false;
+    try {
+      ok = await tf.setBackend('wasm');
+    } catch (cause) {
+      throw unavailable(cause);
     }
-    return tf.getBackend();
+    // Asked only after a successful switch: with no backend at all, getBackend() itself throws.
+    if (!ok || tf.getBackend() !== 'wasm') throw unavailable(undefined);
+    return 'wasm';
   })();
   return ready;
+}
+
+function unavailable(cause: unknown): FewshotError {
+  return new FewshotError(
+    'BACKEND_UNAVAILABLE',
+    'The TensorFlow.js wasm backend failed to initialise (is WebAssembly disabled, e.g. by --jitless?). ' +
+      'fewshot-edge does not fall back to the 20x slower cpu backend.',
+    { cause },
+  );
 }

@@ -12,8 +12,12 @@ const filesOf = (label: string) => readdirSync(join(caltechDir, label)).sort().m
 
 /** Runs the built CLI in its own process, as `npx fewshot` does, and parses its one JSON line. */
 async function fewshot(store: string, ...args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  return fewshotWith([], store, ...args);
+}
+
+async function fewshotWith(nodeFlags: string[], store: string, ...args: string[]): Promise<{ code: number; json: any; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cliPath, '--store', store, '--json', ...args], { maxBuffer: 1 << 26 });
+    const { stdout, stderr } = await run(process.execPath, [...nodeFlags, cliPath, '--store', store, '--json', ...args], { maxBuffer: 1 << 26 });
     return { code: 0, json: JSON.parse(stdout), stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -78,6 +82,16 @@ describe('fewshot CLI across separate processes', () => {
     const badArg = await fewshot(store, 'eval', '--data', caltechDir, '--ways', 'many');
     expect(badArg.code).toBe(2);
     expect(badArg.json.error.code).toBe('INVALID_ARGUMENT');
+    expect((await fewshot(store, 'list')).json.examples).toBe(4);
+  });
+
+  it('fails with BACKEND_UNAVAILABLE, never a silent cpu fallback, when WebAssembly is disabled', async () => {
+    // --jitless removes WebAssembly from V8: a real environment without WASM, in this thread and in workers.
+    const inThread = await fewshotWith(['--jitless'], store, 'list');
+    expect(inThread.code).toBe(1);
+    expect(inThread.json.error.code).toBe('BACKEND_UNAVAILABLE');
+    const pooled = await fewshotWith(['--jitless'], store, 'classify', ...filesOf('anchor').slice(1, 9)); // 8 files: worker threads
+    expect(pooled.json.error.code).toBe('BACKEND_UNAVAILABLE');
     expect((await fewshot(store, 'list')).json.examples).toBe(4);
   });
 
