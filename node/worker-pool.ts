@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Embedder, ImageInput } from '../src/embedder.js';
+import { checkTensorImage, type Embedder, type ImageInput } from '../src/embedder.js';
 import { FewshotError, type FewshotErrorCode } from '../src/errors.js';
 import { MODELS, type ModelSpec } from '../src/models.js';
 import type { RawPixels } from '../src/pixels.js';
@@ -52,11 +52,8 @@ function toError(error: { code?: string; message: string }): Error {
 /** Tensors cannot cross threads: read them into raw pixels here (the caller keeps and disposes them). */
 function transferable(input: ImageInput): ImageInput {
   if (!(input instanceof tf.Tensor)) return input;
-  const [height, width, channels] = input.shape as number[];
-  if (input.rank !== 3 || !(channels === 1 || channels === 3 || channels === 4)) {
-    throw new FewshotError('INVALID_IMAGE', `A tensor image must be [height, width, 1|3|4]; got [${input.shape.join(', ')}].`);
-  }
-  const raw: RawPixels = { data: Uint8Array.from(input.dataSync() as ArrayLike<number>), width: width as number, height: height as number, channels };
+  const { height, width, channels } = checkTensorImage(input);
+  const raw: RawPixels = { data: Uint8Array.from(input.dataSync() as ArrayLike<number>), width, height, channels };
   return raw;
 }
 

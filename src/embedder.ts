@@ -138,14 +138,23 @@ class MobileNetEmbedder implements Embedder {
   }
 }
 
+/**
+ * Checks that a tensor is a usable image and returns its geometry.
+ * @throws FewshotError `INVALID_IMAGE` unless it is a live `[height, width, 1|3|4]` tensor.
+ */
+export function checkTensorImage(input: tf.Tensor): { height: number; width: number; channels: 1 | 3 | 4 } {
+  const [height, width, channels] = input.shape;
+  if (input.rank !== 3 || !(channels === 1 || channels === 3 || channels === 4) || !height || !width) {
+    throw new FewshotError('INVALID_IMAGE', `A tensor image must be [height, width, 1|3|4]; got [${input.shape.join(', ')}].`);
+  }
+  if (input.isDisposed) throw new FewshotError('INVALID_IMAGE', 'The tensor image has been disposed.');
+  return { height, width, channels };
+}
+
 /** Encoded and raw inputs become RGB bytes; tensors are validated and passed through. */
 function toPixels(input: ImageInput, limits: ImageLimits): RgbImage | tf.Tensor3D {
   if (input instanceof tf.Tensor) {
-    const [height, width, channels] = input.shape;
-    if (input.rank !== 3 || !(channels === 1 || channels === 3 || channels === 4) || !height || !width) {
-      throw new FewshotError('INVALID_IMAGE', `A tensor image must be [height, width, 1|3|4]; got [${input.shape.join(', ')}].`);
-    }
-    if (input.isDisposed) throw new FewshotError('INVALID_IMAGE', 'The tensor image has been disposed.');
+    checkTensorImage(input);
     return input;
   }
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) return decodeImage(input, limits);

@@ -120,7 +120,7 @@ export class FewShotHead {
    */
   add(id: string, label: string, embedding: ArrayLike<number>): void {
     if (this.rowById.has(id)) throw new FewshotError('INVALID_ARGUMENT', `An example with id "${id}" already exists.`);
-    const unit = this.normalized(embedding);
+    const unit = unitVector(embedding, this.dim);
     const row = this.rowIds.length;
     this.vectors = grow(this.vectors, (row + 1) * this.dim);
     this.vectors.set(unit, row * this.dim);
@@ -181,7 +181,7 @@ export class FewShotHead {
     if (this.classOrder.length === 0) {
       throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
     }
-    const query = this.normalized(embedding);
+    const query = unitVector(embedding, this.dim);
     const { probabilities, similarity } = this.kind === 'prototype' ? this.byPrototype(query) : this.byNeighbours(query);
     const scores = this.classOrder.map((c, i) => ({ label: c.label, score: probabilities[i] as number }));
     scores.sort((a, b) => b.score - a.score);
@@ -232,10 +232,6 @@ export class FewShotHead {
     for (const v of votes) total += v;
     for (let c = 0; c < votes.length; c++) (votes[c] as number) /= total;
     return { probabilities: votes, similarity: best };
-  }
-
-  private normalized(embedding: ArrayLike<number>): Float32Array {
-    return unitVector(embedding, this.dim);
   }
 
   private newClass(label: string): ClassState {
