@@ -8,7 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Prediction } from '../src/head.js';
 import { FewshotError, isFewshotError } from '../src/errors.js';
 import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
-import { runEval } from './eval.js';
+import { runEval, type EvalResult } from './eval.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { useWasmBackend } from './backend.js';
 import { fetchModels } from './fetch-model.js';
 import { createClassifier, defaultModelDir, defaultStoreDir, loadNodeEmbedder } from './index.js';
 
@@ -141,31 +143,79 @@ program
 
 program
   .command('eval')
-  .description('seeded N-way K-shot accuracy on a folder of class folders')
-  .requiredOption('--data <dir>', 'DIR/<class>/*.jpg|png, or DIR/images/<class>/...')
-  .option('--ways <n>', 'classes per episode', integer, 5)
-  .option('--shots <n>', 'examples per class', integer, 1)
+  .description('seeded N-way K-shot accuracy on a folder of class folders: our head, the plain prototype and the peer k-NN')
+  .requiredOption('--data <dir>', 'DIR/<class>/*.jpg|png, or DIR/images/<class>/... (DIR/one_shot_runs: Omniglot official runs)')
+  .option('--ways <n>', 'classes per episode (default: the suite 5 and 20 ways, 1 and 5 shots)', integer)
+  .option('--shots <n>', 'examples per class', integer)
   .option('--queries <n>', 'query images per class', integer, 15)
-  .option('--episodes <n>', 'episodes', integer, 300)
+  .option('--episodes <n>', 'episodes per 5-way setting (a third for wider ones)', integer, 300)
   .option('--seed <n>', 'random seed', integer, 1)
   .addOption(new Option('--head <kind>', 'head').choices(['prototype', 'knn']).default('prototype'))
   .option('--k <n>', 'neighbours for --head knn', integer, 10)
-  .action(async (o: { data: string; ways: number; shots: number; queries: number; episodes: number; seed: number; head: 'prototype' | 'knn'; k: number }) => {
-    const embedder = await loadNodeEmbedder({ model: globals().model });
+  .option('--plain', 'plain cosine instead of the centred transform', false)
+  .option('--no-flip', 'do not average embeddings with the mirror image')
+  .option('--no-peer', 'skip the peer (@tensorflow-models/knn-classifier)')
+  .option('--cache <dir>', 'keep embeddings in this folder between runs (env FEWSHOT_CACHE)', process.env.FEWSHOT_CACHE)
+  .action(async (o: EvalCommandOptions) => {
+    const { model } = globals();
+    const spec = MODELS[model];
+    const embedder = await loadNodeEmbedder({ model });
+    if (o.peer) await useWasmBackend();
+    const caches = o.cache
+      ? { plainCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}`, spec.dim), flipCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}+flip`, spec.dim) }
+      : {};
     const r = await runEval(embedder, {
-      ...o,
-      head: { kind: o.head, k: o.k },
-      onEpisode: (done, total) => {
-        if (!json && process.stderr.isTTY) process.stderr.write(`\repisode ${done}/${total}`);
+      data: o.data,
+      ...(o.ways !== undefined ? { ways: o.ways } : {}),
+      ...(o.shots !== undefined ? { shots: o.shots } : {}),
+      queries: o.queries,
+      episodes: o.episodes,
+      seed: o.seed,
+      head: { kind: o.head, k: o.k, ...(o.plain ? { transform: 'plain' as const } : {}) },
+      flip: o.flip,
+      peer: o.peer,
+      ...caches,
+      onProgress: (message) => {
+        if (!json && process.stderr.isTTY) process.stderr.write(`\r${message}   `);
       },
     });
+    await caches.plainCache?.save();
+    await caches.flipCache?.save();
     if (!json && process.stderr.isTTY) process.stderr.write('\n');
-    emit(
-      r,
-      `${r.ways}-way ${r.shots}-shot, ${r.episodes} episodes, ${r.model} ${r.head}: ` +
-        `accuracy ${(100 * r.accuracy).toFixed(2)}% ± ${(100 * r.ci95).toFixed(2)} (95% CI)`,
-    );
+    emit(r, describeEval(r));
   });
+
+interface EvalCommandOptions {
+  data: string;
+  ways?: number;
+  shots?: number;
+  queries: number;
+  episodes: number;
+  seed: number;
+  head: 'prototype' | 'knn';
+  k: number;
+  plain: boolean;
+  flip: boolean;
+  peer: boolean;
+  cache?: string;
+}
+
+const percent = (stat: { accuracy: number; ci95: number } | null) => (stat ? `${(100 * stat.accuracy).toFixed(2)}% ± ${(100 * stat.ci95).toFixed(2)}` : '-');
+
+function describeEval(r: EvalResult): string {
+  const lines = r.settings.map(
+    (s) =>
+      `${s.ways}-way ${s.shots}-shot, ${s.episodes} episodes, ${r.model} ${r.head}: accuracy ${percent(s.ours)} (95% CI); ` +
+      `plain prototype ${percent(s.plain)}; peer k=3 ${percent(s.peer_k3)}, k=1 ${percent(s.peer_k1)}; ECE ${s.ece.toFixed(3)}` +
+      (s.open_set ? `; unknown AUROC ${s.open_set.auroc.toFixed(3)}, false unknown ${(100 * s.open_set.false_unknown).toFixed(1)}%, caught ${(100 * s.open_set.caught_unknown).toFixed(1)}%` : ''),
+  );
+  const o = r.official_runs;
+  if (o) {
+    const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
+    lines.push(`official one-shot runs (${o.runs} runs, ${o.trials} trials): ours ${pct(o.ours)}, plain ${pct(o.plain)}, peer k=1 ${pct(o.peer_k1)}, k=3 ${pct(o.peer_k3)}`);
+  }
+  return lines.join('\n');
+}
 
 program
   .command('fetch-model')

@@ -3,7 +3,7 @@
  * main thread sends. Protocol (see worker-pool.ts): `init` once, then `embed` requests answered by id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadEmbedder, type Embedder, type ImageInput } from '../src/embedder.js';
+import { loadEmbedder, type EmbedOptions, type Embedder, type ImageInput } from '../src/embedder.js';
 import { isFewshotError } from '../src/errors.js';
 import type { ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
@@ -17,7 +17,7 @@ export interface WorkerInit {
   limits?: ImageLimits;
 }
 
-export type WorkerRequest = { id: number; inputs: ImageInput[] };
+export type WorkerRequest = { id: number; inputs: ImageInput[]; options: EmbedOptions };
 export type WorkerReply =
   | { id: number; embeddings: Float32Array[] }
   | { id: number; error: { code?: string; message: string } }
@@ -43,9 +43,9 @@ try {
   process.exit(1);
 }
 
-port.on('message', async ({ id, inputs }: WorkerRequest) => {
+port.on('message', async ({ id, inputs, options }: WorkerRequest) => {
   try {
-    const embeddings = await embedder.embedBatch(inputs);
+    const embeddings = await embedder.embedBatch(inputs, options);
     port.postMessage({ id, embeddings } satisfies WorkerReply, embeddings.map((e) => e.buffer as ArrayBuffer));
   } catch (err) {
     port.postMessage({ id, error: describe(err) } satisfies WorkerReply);

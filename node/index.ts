@@ -32,8 +32,10 @@ export interface NodeClassifierOptions {
   model?: ModelName | { name: ModelName; source?: ModelSource };
   /** A folder for the file store (default `FEWSHOT_STORE` or `~/.fewshot`), or any {@link ExampleStore}. */
   store?: string | ExampleStore;
-  /** Head settings: `kind` (`prototype` | `knn`), `k`, `temperature`, `unknownThreshold`. */
+  /** Head settings: `kind` (`prototype` | `knn`), `k`, `temperature`, `unknownThreshold`, `transform`. */
   head?: HeadSettings;
+  /** Average each embedding with the mirror image's (default true; see `ClassifierParts.flip`). */
+  flip?: boolean;
   /** Limits on image bytes and pixels (defaults: 20 MiB, 50 MP). */
   limits?: ImageLimits;
   /**
@@ -108,5 +110,11 @@ export async function createClassifier(options: NodeClassifierOptions): Promise<
   if (!options || typeof options !== 'object') throw new FewshotError('INVALID_ARGUMENT', 'createClassifier needs an options object with a userId.');
   const embedder = await loadNodeEmbedder(options);
   const store = typeof options.store === 'object' ? options.store : new FileStore(options.store);
-  return FewShotClassifier.open({ userId: options.userId, embedder, store, ...(options.head ? { head: options.head } : {}) });
+  return FewShotClassifier.open({
+    userId: options.userId,
+    embedder,
+    store,
+    ...(options.head ? { head: options.head } : {}),
+    ...(options.flip !== undefined ? { flip: options.flip } : {}),
+  });
 }

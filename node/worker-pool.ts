@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensorImage, type Embedder, type ImageInput } from '../src/embedder.js';
+import { checkTensorImage, type EmbedOptions, type Embedder, type ImageInput } from '../src/embedder.js';
 import { FewshotError, type FewshotErrorCode } from '../src/errors.js';
 import { MODELS, type ModelSpec } from '../src/models.js';
 import type { RawPixels } from '../src/pixels.js';
-import type { WorkerInit, WorkerReply } from './embed-worker.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
 
 interface Pending {
   resolve: (embeddings: Float32Array[]) => void;
@@ -29,13 +29,13 @@ class PoolWorker {
     thread.on('exit', () => this.failAll(new FewshotError('BACKEND_UNAVAILABLE', 'An embedding worker thread exited.')));
   }
 
-  embed(inputs: ImageInput[]): Promise<Float32Array[]> {
+  embed(inputs: ImageInput[], options: EmbedOptions): Promise<Float32Array[]> {
     const id = this.nextId++;
     // Referenced only while it owes an answer: an idle pool must not keep a CLI process alive.
     this.thread.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.thread.postMessage({ id, inputs });
+      this.thread.postMessage({ id, inputs, options } satisfies WorkerRequest);
     });
   }
 
@@ -104,8 +104,11 @@ export class WorkerPoolEmbedder implements Embedder {
     );
     try {
       const backends = await Promise.all(ready);
+      const workers = threads.map((t) => new PoolWorker(t));
+      // After the listeners are attached (attaching one refs the thread's port): an idle pool must not
+      // keep the process alive, even if it never embeds anything.
       for (const thread of threads) thread.unref();
-      return new WorkerPoolEmbedder(MODELS[init.model], backends[0] as string, threads.map((t) => new PoolWorker(t)));
+      return new WorkerPoolEmbedder(MODELS[init.model], backends[0] as string, workers);
     } catch (err) {
       await Promise.all(threads.map((t) => t.terminate()));
       throw err;
@@ -116,19 +119,19 @@ export class WorkerPoolEmbedder implements Embedder {
     return this.workers.length;
   }
 
-  async embed(input: ImageInput): Promise<Float32Array> {
-    const [embedding] = await this.leastBusy().embed([transferable(input)]);
+  async embed(input: ImageInput, options: EmbedOptions = {}): Promise<Float32Array> {
+    const [embedding] = await this.leastBusy().embed([transferable(input)], options);
     return embedding as Float32Array;
   }
 
   /** Splits the batch into one contiguous share per worker and keeps the input order in the result. */
-  async embedBatch(inputs: readonly ImageInput[]): Promise<Float32Array[]> {
+  async embedBatch(inputs: readonly ImageInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     const items = inputs.map(transferable);
     const share = Math.ceil(items.length / this.workers.length);
     const parts = this.workers
       .map((worker, i) => ({ worker, chunk: items.slice(i * share, (i + 1) * share) }))
       .filter((p) => p.chunk.length > 0)
-      .map((p) => p.worker.embed(p.chunk));
+      .map((p) => p.worker.embed(p.chunk, options));
     return (await Promise.all(parts)).flat();
   }
 

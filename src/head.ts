@@ -19,6 +19,36 @@ export interface HeadOptions {
    * Cosine similarity below which the answer is `unknown: true`. `null` (default) never answers unknown.
    */
   unknownThreshold?: number | null;
+  /** How embeddings are mapped before comparison. Default: none (plain cosine). */
+  transform?: FeatureTransform;
+}
+
+/**
+ * The default transform, chosen on the development data (docs/ACCURACY.md lists every variant tried):
+ * power 0.5, then centring on the user's examples blended with the model's reference mean counted as
+ * 20 examples.
+ */
+export const DEFAULT_POWER = 0.5;
+export const DEFAULT_PRIOR = 20;
+
+/**
+ * Training-free feature post-processing, applied to stored examples and queries alike:
+ * 1. power transform x -> x^power on the (non-negative, post-ReLU) embedding, then L2 normalisation
+ *    (Tukey's ladder as used by Hu, Gripon & Pateux, "Leveraging the Feature Distribution in Transfer-based
+ *    Few-Shot Learning", 2021);
+ * 2. centring before a second L2 normalisation (SimpleShot's CL2N: Wang et al., "SimpleShot: Revisiting
+ *    Nearest-Neighbor Classification for Few-Shot Learning", 2019). The centre is a shrinkage estimate: the
+ *    mean of the user's own examples blended with a reference mean shipped with the model, which counts as
+ *    `prior` examples, so one or two stored examples cannot pull the centre onto themselves.
+ * Stored embeddings stay raw, so the transform can change without touching anyone's data.
+ */
+export interface FeatureTransform {
+  /** Exponent of the power transform; 1 turns it off. */
+  power: number;
+  /** Mean of power-transformed, L2-normalised reference embeddings; `null` turns centring off. */
+  referenceMean: Float32Array | null;
+  /** Weight of the reference mean, in examples, against the user's stored examples. */
+  prior: number;
 }
 
 /** One class's probability in a {@link Prediction}. */
@@ -69,7 +99,15 @@ export class FewShotHead {
   readonly k: number;
   readonly temperature: number;
   readonly unknownThreshold: number | null;
+  readonly transform: FeatureTransform | null;
 
+  /** Sum of all stored (transformed, unit) vectors: with the reference mean it gives the centre. */
+  private total: Float64Array;
+  /** The centre and per-row dot products with it, recomputed lazily after examples change. */
+  private centre: Float64Array | null = null;
+  private rowCentreDot = new Float64Array(0);
+  private centreNormSq = 0;
+  private stale = true;
   private vectors: Float32Array;
   private rowIds: string[] = [];
   private rowClass: ClassState[] = [];
@@ -95,6 +133,8 @@ export class FewShotHead {
     this.k = k;
     this.temperature = temperature;
     this.unknownThreshold = threshold;
+    this.transform = checkTransform(options.transform ?? null, dim);
+    this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
     this.prototypes = new Float32Array(dim * 8);
   }
@@ -120,7 +160,7 @@ export class FewShotHead {
    */
   add(id: string, label: string, embedding: ArrayLike<number>): void {
     if (this.rowById.has(id)) throw new FewshotError('INVALID_ARGUMENT', `An example with id "${id}" already exists.`);
-    const unit = unitVector(embedding, this.dim);
+    const unit = this.prepare(embedding);
     const row = this.rowIds.length;
     this.vectors = grow(this.vectors, (row + 1) * this.dim);
     this.vectors.set(unit, row * this.dim);
@@ -128,9 +168,12 @@ export class FewShotHead {
     this.rowIds.push(id);
     this.rowClass.push(state);
     this.rowById.set(id, row);
-    for (let d = 0; d < this.dim; d++) (state.sum[d] as number) += unit[d] as number;
+    for (let d = 0; d < this.dim; d++) {
+      (state.sum[d] as number) += unit[d] as number;
+      (this.total[d] as number) += unit[d] as number;
+    }
     state.count++;
-    this.refreshPrototype(state);
+    this.stale = true;
   }
 
   /** Removes one example by id; returns false when there is none. Its class goes when it was the last one. */
@@ -139,10 +182,13 @@ export class FewShotHead {
     if (row === undefined) return false;
     const state = this.rowClass[row] as ClassState;
     const base = row * this.dim;
-    for (let d = 0; d < this.dim; d++) (state.sum[d] as number) -= this.vectors[base + d] as number;
+    for (let d = 0; d < this.dim; d++) {
+      (state.sum[d] as number) -= this.vectors[base + d] as number;
+      (this.total[d] as number) -= this.vectors[base + d] as number;
+    }
     state.count--;
     if (state.count === 0) this.dropClass(state);
-    else this.refreshPrototype(state);
+    this.stale = true;
     // Swap the last row into the hole so the matrix stays contiguous.
     const last = this.rowIds.length - 1;
     if (row !== last) {
@@ -171,6 +217,8 @@ export class FewShotHead {
     this.rowById.clear();
     this.classes.clear();
     this.classOrder = [];
+    this.total.fill(0);
+    this.stale = true;
   }
 
   /**
@@ -181,7 +229,8 @@ export class FewShotHead {
     if (this.classOrder.length === 0) {
       throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
     }
-    const query = unitVector(embedding, this.dim);
+    this.refresh();
+    const query = this.centred(this.prepare(embedding));
     const { probabilities, similarity } = this.kind === 'prototype' ? this.byPrototype(query) : this.byNeighbours(query);
     const scores = this.classOrder.map((c, i) => ({ label: c.label, score: probabilities[i] as number }));
     scores.sort((a, b) => b.score - a.score);
@@ -210,8 +259,13 @@ export class FewShotHead {
     const k = Math.min(this.k, this.size);
     const topSims = new Float64Array(k).fill(-Infinity);
     const topRows = new Int32Array(k);
+    // With centring, cos(x - c, q') = (x.q' - c.q') / |x - c| for a unit, centred query q'; |x - c| comes
+    // from the cached x.c, so the scan stays one dot product per row.
+    const centre = this.centre;
+    const centreDotQuery = centre ? dot(query, Float32Array.from(centre), 0, this.dim) : 0;
     for (let row = 0; row < this.size; row++) {
-      const sim = dot(query, this.vectors, row * this.dim, this.dim);
+      let sim = dot(query, this.vectors, row * this.dim, this.dim);
+      if (centre) sim = (sim - centreDotQuery) / Math.sqrt(Math.max(1e-12, 1 - 2 * (this.rowCentreDot[row] as number) + this.centreNormSq));
       if (sim <= (topSims[k - 1] as number)) continue;
       let i = k - 1;
       while (i > 0 && (topSims[i - 1] as number) < sim) {
@@ -234,6 +288,57 @@ export class FewShotHead {
     return { probabilities: votes, similarity: best };
   }
 
+  /** Power transform and L2 normalisation of a raw embedding (validated). */
+  private prepare(embedding: ArrayLike<number>): Float32Array {
+    const unit = unitVector(embedding, this.dim);
+    const power = this.transform?.power ?? 1;
+    if (power === 1) return unit;
+    for (let d = 0; d < this.dim; d++) {
+      const x = unit[d] as number;
+      unit[d] = Math.sign(x) * Math.abs(x) ** power;
+    }
+    return unitVector(unit, this.dim);
+  }
+
+  /** A prepared vector minus the centre, normalised (unchanged without centring). */
+  private centred(vector: Float32Array): Float32Array {
+    const centre = this.centre;
+    if (!centre) return vector;
+    const out = new Float32Array(this.dim);
+    let norm = 0;
+    for (let d = 0; d < this.dim; d++) {
+      out[d] = (vector[d] as number) - (centre[d] as number);
+      norm += (out[d] as number) ** 2;
+    }
+    // A vector at the centre has no direction; keep it as it was rather than divide by zero.
+    if (!(norm > 1e-20)) return vector;
+    const scale = 1 / Math.sqrt(norm);
+    for (let d = 0; d < this.dim; d++) (out[d] as number) *= scale;
+    return out;
+  }
+
+  /** Recomputes the centre and every prototype after examples changed: O(classes x dim), plus O(rows x dim) for k-NN. */
+  private refresh(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    const t = this.transform;
+    if (t?.referenceMean) {
+      const n = this.size;
+      const centre = new Float64Array(this.dim);
+      for (let d = 0; d < this.dim; d++) centre[d] = ((this.total[d] as number) + t.prior * (t.referenceMean[d] as number)) / (n + t.prior);
+      this.centre = centre;
+      this.centreNormSq = centre.reduce((a, x) => a + x * x, 0);
+      if (this.kind === 'knn') {
+        const c32 = Float32Array.from(centre);
+        this.rowCentreDot = new Float64Array(n);
+        for (let row = 0; row < n; row++) this.rowCentreDot[row] = dot(c32, this.vectors, row * this.dim, this.dim);
+      }
+    } else {
+      this.centre = null;
+    }
+    for (const state of this.classOrder) this.refreshPrototype(state);
+  }
+
   private newClass(label: string): ClassState {
     const state: ClassState = { label, sum: new Float64Array(this.dim), count: 0, row: this.classOrder.length };
     this.classes.set(label, state);
@@ -245,22 +350,36 @@ export class FewShotHead {
   private dropClass(state: ClassState): void {
     this.classes.delete(state.label);
     this.classOrder.splice(state.row, 1);
-    this.classOrder.forEach((c, row) => {
-      if (c.row !== row) {
-        c.row = row;
-        this.refreshPrototype(c);
-      }
-    });
+    this.classOrder.forEach((c, row) => (c.row = row));
   }
 
-  /** The prototype is the class mean, normalised; cosine to it ranks like the distance to the mean. */
+  /**
+   * The prototype is the class mean minus the centre, normalised; cosine to it ranks like the distance to
+   * the centred mean.
+   */
   private refreshPrototype(state: ClassState): void {
-    let norm = 0;
-    for (const v of state.sum) norm += v * v;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     const base = state.row * this.dim;
-    for (let d = 0; d < this.dim; d++) this.prototypes[base + d] = (state.sum[d] as number) * scale;
+    const centre = this.centre;
+    let norm = 0;
+    for (let d = 0; d < this.dim; d++) {
+      const v = (state.sum[d] as number) / state.count - (centre ? (centre[d] as number) : 0);
+      this.prototypes[base + d] = v;
+      norm += v * v;
+    }
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < this.dim; d++) (this.prototypes[base + d] as number) *= scale;
   }
+}
+
+function checkTransform(transform: FeatureTransform | null, dim: number): FeatureTransform | null {
+  if (!transform) return null;
+  const { power, referenceMean, prior } = transform;
+  if (!(power > 0 && power <= 1)) throw new FewshotError('INVALID_ARGUMENT', `transform.power must be in (0, 1], got ${power}.`);
+  if (!(prior >= 0)) throw new FewshotError('INVALID_ARGUMENT', `transform.prior must be >= 0, got ${prior}.`);
+  if (referenceMean && referenceMean.length !== dim) {
+    throw new FewshotError('MODEL_MISMATCH', `The reference mean has ${referenceMean.length} dimensions, the model ${dim}.`);
+  }
+  return transform;
 }
 
 /**

@@ -18,10 +18,17 @@ export interface ModelSpec {
   readonly officialUrl: string;
   readonly officialQuery: string;
   /**
-   * Default softmax temperature over cosine similarities, measured per model so `confidence` is
-   * calibrated (see `npm run calibrate`).
+   * Default softmax temperature over the head's (centred) cosine similarities, measured per model so
+   * `confidence` is calibrated (`npm run calibrate`, docs/ACCURACY.md).
    */
   readonly temperature: number;
+  /** Temperature for the plain cosine head (`transform: 'plain'`). */
+  readonly plainTemperature: number;
+  /**
+   * Similarity under which the default head answers "unknown", chosen so that at most 10% of queries of
+   * known classes are rejected from 1 to 5 shots and 2 to 50 classes; `null` when no threshold meets that.
+   */
+  readonly unknownThreshold: number | null;
   /** Bumped when weights or preprocessing change, so caches and stored embeddings can tell. */
   readonly version: number;
 }
@@ -36,8 +43,9 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     folder: 'mobilenet_v2_100_224_feature',
     officialUrl: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/model.json',
     officialQuery: '',
-    // npm run calibrate: mean ECE 0.027 over Caltech-101 and Omniglot-background 5w1s/5w5s/20w1s episodes.
-    temperature: 0.025,
+    temperature: 0.05,
+    plainTemperature: 0.025,
+    unknownThreshold: null,
     version: 1,
   },
   mobilenet_v1_025: {
@@ -49,8 +57,9 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     folder: 'mobilenet_v1_025_224_graph',
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
-    // npm run calibrate: mean ECE 0.082 (no single temperature fits both datasets for this small model).
-    temperature: 0.02,
+    temperature: 0.06,
+    plainTemperature: 0.02,
+    unknownThreshold: null,
     version: 1,
   },
 };

@@ -192,3 +192,19 @@ export function rawToRgb(raw: RawPixels, limits: ImageLimits = DEFAULT_IMAGE_LIM
   }
   return { data: rgb, width, height };
 }
+
+/** The image mirrored left to right (for flip averaging; resizing commutes with it). */
+export function mirrorImage(image: RgbImage): RgbImage {
+  const { width, height } = image;
+  const data = new Uint8Array(image.data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (y * width + x) * 3;
+      const to = (y * width + (width - 1 - x)) * 3;
+      data[to] = image.data[from] as number;
+      data[to + 1] = image.data[from + 1] as number;
+      data[to + 2] = image.data[from + 2] as number;
+    }
+  }
+  return { data, width, height };
+}

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier, loadNodeEmbedder, MemoryStore, type FewShotClassifier } from '../node/index.js';
+import { createClassifier, decodeImage, loadNodeEmbedder, MemoryStore, type FewShotClassifier } from '../node/index.js';
+import { mirrorImage } from '../src/pixels.js';
 import { codeOfAsync } from './errors.js';
 import { caltechDir } from './paths.js';
 
@@ -67,13 +68,25 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
   it('batched embedding equals one-at-a-time embedding', async () => {
     const paths = filesOf('bass').slice(1, 6);
     const embedder = await loadNodeEmbedder({ workers: 0 });
-    const batch = await embedder.embedBatch(paths.map(bytes), 4); // 4 + 1: a full batch and a partial one
+    // With flips the network sees 4 images and their mirrors per call: 4 + 1 is a full batch and a partial one.
+    const batch = await embedder.embedBatch(paths.map(bytes), { flip: true });
     expect(batch).toHaveLength(paths.length);
     for (let i = 0; i < paths.length; i++) {
-      const single = await embedder.embed(bytes(paths[i]!));
+      const single = await embedder.embed(bytes(paths[i]!), { flip: true });
       const diff = Math.max(...single.map((v, d) => Math.abs(v - batch[i]![d]!)));
       expect(diff).toBeLessThan(1e-4);
     }
+  });
+
+  it('a flip embedding is the mean of the image and its mirror image', async () => {
+    const embedder = await loadNodeEmbedder({ workers: 0 });
+    const image = decodeImage(bytes(filesOf('bass')[0]!));
+    const [plain, mirrored] = await embedder.embedBatch([image, mirrorImage(image)]);
+    const flipped = await embedder.embed(image, { flip: true });
+    const diff = Math.max(...flipped.map((v, d) => Math.abs(v - (plain![d]! + mirrored![d]!) / 2)));
+    expect(diff).toBeLessThan(1e-4);
+    // And it is not the plain embedding (the photo is not symmetric).
+    expect(Math.max(...flipped.map((v, d) => Math.abs(v - plain![d]!)))).toBeGreaterThan(1e-2);
   });
 
   it('rejects bad labels and bad images with their codes and loses nothing', async () => {

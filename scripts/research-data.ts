@@ -1,0 +1,41 @@
+/** Loads the cached development embeddings (see `scripts/embed-datasets.ts`) as class lists, for research. */
+import { join } from 'node:path';
+import { EmbeddingCache } from '../node/embedding-cache.js';
+import { scanImageClasses } from '../node/dataset.js';
+import { MODELS, type ModelName } from '../src/models.js';
+import { datasetsDir, defaultCacheDir, DEV_SETS } from './dev-data.js';
+
+export interface EmbeddedClass {
+  name: string;
+  /** Plain embeddings, one per image. */
+  items: Float32Array[];
+  /** Embeddings of the mirrored images, same order (empty when not embedded yet). */
+  flipped: Float32Array[];
+}
+
+export type DevSet = keyof typeof DEV_SETS;
+
+/** Every development set of a model from the cache; fails when an image was never embedded. */
+export async function loadDevSets(model: ModelName): Promise<Record<DevSet, EmbeddedClass[]>> {
+  const spec = MODELS[model];
+  const plain = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}`, spec.dim);
+  const flip = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+flip`, spec.dim);
+  const get = async (cache: EmbeddingCache, path: string) => {
+    const v = await cache.get(path);
+    if (!v) throw new Error(`${path} is not in the embedding cache: run npx tsx scripts/embed-datasets.ts first.`);
+    return v;
+  };
+  const out = {} as Record<DevSet, EmbeddedClass[]>;
+  for (const [name, dir] of Object.entries(DEV_SETS) as [DevSet, string][]) {
+    out[name] = await Promise.all(
+      scanImageClasses(join(datasetsDir(), dir)).map(async (c) => ({
+        name: c.name,
+        items: await Promise.all(c.items.map((p) => get(plain, p))),
+        flipped: (await Promise.all(c.items.map((p) => flip.get(p)))).every(Boolean)
+          ? await Promise.all(c.items.map((p) => get(flip, p)))
+          : [],
+      })),
+    );
+  }
+  return out;
+}
