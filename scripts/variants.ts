@@ -132,7 +132,7 @@ function topDirections(v: Variant): Float64Array[] {
   let basis: Float64Array[] = Array.from({ length: m }, () => Float64Array.from({ length: dim }, () => random() - 0.5));
   for (let iter = 0; iter < 30; iter++) {
     // basis <- orthonormalise(X^T X basis)
-    const next = basis.map((b) => {
+    const next: Float64Array[] = basis.map((b) => {
       const out = new Float64Array(dim);
       for (const r of rows) {
         const p = dot(r, b);
