@@ -226,6 +226,16 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
   };
 }
 
+/** Only Omniglot's official runs (`DIR/one_shot_runs`), with the same heads and options as `runEval`. */
+export async function runOfficialRuns(
+  embedder: Embedder,
+  options: Pick<EvalOptions, 'data' | 'head' | 'flip' | 'peer' | 'plainCache' | 'flipCache'>,
+): Promise<OfficialRunsResult | null> {
+  const vectors = new Vectors(embedder, options.flip ?? true, options.plainCache, options.flipCache);
+  const peer = options.peer ? new PeerKnn() : null;
+  return officialRuns(options.data, vectors, headOptions(embedder.spec, options.head), headOptions(embedder.spec, { transform: 'plain' }), peer);
+}
+
 /** Omniglot's official runs, when `DIR/one_shot_runs/runNN/{training,test}` and `class_labels.txt` exist. */
 async function officialRuns(
   data: string,

@@ -1,100 +1,155 @@
 /**
- * Chooses each model's softmax temperature so that `confidence` is calibrated: for a grid of temperatures,
- * runs seeded episodes (5-way 1-shot, 5-way 5-shot, 20-way 1-shot) on the development data and reports
- * the expected calibration error (ECE, 15 equal-width bins; Guo et al., "On Calibration of Modern Neural
- * Networks", 2017). The temperature with the lowest mean ECE is the model's default in src/models.ts.
+ * Chooses each model's softmax temperature and "unknown" threshold for the default head, on the cached
+ * development embeddings (run scripts/embed-datasets.ts first), with the product's own FewShotHead:
  *
- *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--omniglot-classes 60] [--json]
+ * - temperature: the one with the lowest worst-case expected calibration error (ECE, 15 bins; Guo et al.
+ *   2017) over every dataset and setting from 2 to 50 classes and 1 to 5 shots;
+ * - threshold: the highest similarity that still keeps false "unknown" on known classes at or below 10%
+ *   in every one of those settings (open-set episodes: as many queries again from classes outside the
+ *   support set), with the share of true unknowns it catches.
+ *
+ *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json]
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sampleEpisode, seededRandom, sample } from '../src/episodes.js';
-import { FewShotHead } from '../src/head.js';
-import { isModelName, type ModelName } from '../src/models.js';
-import { scanImageClasses, type ImageClass } from '../node/dataset.js';
-import { loadNodeEmbedder } from '../node/index.js';
+import { sampleEpisode, seededRandom } from '../src/episodes.js';
+import { headOptions } from '../src/head-defaults.js';
+import { adaptiveTemperature, FewShotHead } from '../src/head.js';
+import { auroc, expectedCalibrationError } from '../src/metrics.js';
+import { isModelName, MODELS } from '../src/models.js';
+import { loadDevSets, type DevSet } from './research-data.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '200' },
-    'omniglot-classes': { type: 'string', default: '60' },
     json: { type: 'boolean', default: false },
   },
 });
-const model = values.model as ModelName;
+const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
-const episodes = Number(values.episodes);
-const datasets = resolve(process.env.FEWSHOT_DATASETS || join(import.meta.dirname, '..', '..', 'shared', 'datasets'));
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const spec = MODELS[model];
+const EPISODES = Number(values.episodes);
+const TEMPERATURES = Array.from({ length: 17 }, (_, i) => Math.round(1000 * (0.03 + i * 0.0025)) / 1000);
+const GROWTHS = [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.012, 0.015];
+const WAYS = [2, 5, 20, 50];
+const SHOTS = [1, 2, 5];
+const FALSE_UNKNOWN_BUDGET = 0.1;
+const sets = await loadDevSets(model);
 
-const embedder = await loadNodeEmbedder({ model });
-const caltech = scanImageClasses(join(datasets, 'caltech101'));
-// A seeded subset of Omniglot's background alphabets keeps the run short; its evaluation alphabets are left
-// for measuring, not tuning.
-const omniglot = sample(scanImageClasses(join(datasets, 'omniglot', 'background_images')), Number(values['omniglot-classes']), seededRandom(11));
+interface Query {
+  /** Similarities to each class, for re-scoring under any temperature. */
+  sims: Float64Array;
+  truth: number;
+  known: boolean;
+}
 
-async function embedAll(classes: ImageClass[], name: string): Promise<{ name: string; items: Float32Array[] }[]> {
-  const out: { name: string; items: Float32Array[] }[] = [];
-  for (const [i, c] of classes.entries()) {
-    out.push({ name: c.name, items: await embedder.embedBatch(await Promise.all(c.items.map((p) => readFile(p)))) });
-    if (i % 10 === 9) log(`${name}: embedded ${i + 1}/${classes.length} classes`);
+/** Flip-averaged embeddings, as the classifier makes them by default. */
+const averaged = new Map<DevSet, { name: string; items: Float32Array[] }[]>();
+for (const set of Object.keys(sets) as DevSet[]) {
+  averaged.set(
+    set,
+    sets[set].map((c) => ({ name: c.name, items: c.items.map((x, i) => x.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2)) })),
+  );
+}
+
+function runSetting(set: DevSet, ways: number, shots: number): Query[] {
+  const classes = averaged.get(set)!;
+  const random = seededRandom(7919 * ways + shots);
+  const out: Query[] = [];
+  const episodes = Math.max(20, Math.round((EPISODES * 5) / Math.max(5, ways)));
+  // The head's own similarities; the temperature is applied afterwards, so one pass serves every T.
+  const options = { ...headOptions(spec), temperature: 1, temperatureGrowth: 0, unknownThreshold: null };
+  for (let e = 0; e < episodes; e++) {
+    const episode = sampleEpisode(classes, 2 * ways, shots, 10, random);
+    const labels = [...new Set(episode.support.map((s) => s.label))];
+    const known = new Set(labels.slice(0, ways));
+    const head = new FewShotHead(options);
+    episode.support.filter((s) => known.has(s.label)).forEach((s, i) => head.add(`s${i}`, s.label, s.item));
+    const order = head.listClasses().map((c) => c.label);
+    for (const q of episode.queries) {
+      const p = head.classify(q.item);
+      const sims = new Float64Array(order.length);
+      // With T = 1 the scores are exp(sim - max) / Z, so log ratios give back the similarities.
+      const best = p.scores[0]!;
+      for (const s of p.scores) sims[order.indexOf(s.label)] = p.similarity + Math.log(s.score / best.score);
+      out.push({ sims, truth: order.indexOf(q.label), known: known.has(q.label) });
+    }
   }
   return out;
 }
 
-const data = { caltech101: await embedAll(caltech, 'caltech101'), omniglot_background: await embedAll(omniglot, 'omniglot') };
-const settings = [
-  { ways: 5, shots: 1 },
-  { ways: 5, shots: 5 },
-  { ways: 20, shots: 1 },
-];
+function confidence(sims: Float64Array, t: number): { confidence: number; argmax: number } {
+  let max = -Infinity;
+  let argmax = 0;
+  sims.forEach((s, i) => {
+    if (s > max) [max, argmax] = [s, i];
+  });
+  let total = 0;
+  for (const s of sims) total += Math.exp((s - max) / t);
+  return { confidence: 1 / total, argmax };
+}
 
-/** Confidence/correctness pairs of the prototype head over seeded episodes. */
-function predictions(classes: { name: string; items: Float32Array[] }[], ways: number, shots: number, temperature: number) {
-  const random = seededRandom(1);
-  const pairs: { confidence: number; correct: boolean }[] = [];
-  for (let e = 0; e < episodes; e++) {
-    const episode = sampleEpisode(classes, ways, shots, 10, random);
-    const head = new FewShotHead({ dim: embedder.spec.dim, temperature });
-    episode.support.forEach((s, i) => head.add(`s${i}`, s.label, s.item));
-    for (const q of episode.queries) {
-      const p = head.classify(q.item);
-      pairs.push({ confidence: p.confidence, correct: p.label === q.label });
+const rows: { set: DevSet; ways: number; shots: number; queries: Query[] }[] = [];
+for (const set of Object.keys(sets) as DevSet[]) {
+  for (const ways of WAYS) {
+    if (sets[set].length < 2 * ways) continue;
+    for (const shots of SHOTS) {
+      rows.push({ set, ways, shots, queries: runSetting(set, ways, shots) });
+      process.stderr.write(`${set} ${ways}-way ${shots}-shot done\n`);
     }
   }
-  return pairs;
 }
 
-export function expectedCalibrationError(pairs: { confidence: number; correct: boolean }[], bins = 15): number {
-  let ece = 0;
-  for (let b = 0; b < bins; b++) {
-    const inBin = pairs.filter((p) => p.confidence > b / bins && p.confidence <= (b + 1) / bins);
-    if (inBin.length === 0) continue;
-    const accuracy = inBin.filter((p) => p.correct).length / inBin.length;
-    const confidence = inBin.reduce((a, p) => a + p.confidence, 0) / inBin.length;
-    ece += (inBin.length / pairs.length) * Math.abs(accuracy - confidence);
-  }
-  return ece;
-}
+/** The head's temperature rule (see `adaptiveTemperature`): base at 5 classes, growing with ln(classes / 5) / shots. */
+const eceAt = (t: number, growth = 0) =>
+  rows.map((r) =>
+    expectedCalibrationError(
+      r.queries.filter((q) => q.known).map((q) => {
+        const c = confidence(q.sims, adaptiveTemperature(t, growth, r.ways, r.shots));
+        return { confidence: c.confidence, correct: c.argmax === q.truth };
+      }),
+    ),
+  );
+const grid = TEMPERATURES.flatMap((t) =>
+  GROWTHS.map((growth) => {
+    const e = eceAt(t, growth);
+    return { t, growth, mean: e.reduce((a, x) => a + x, 0) / e.length, worst: Math.max(...e) };
+  }),
+);
+const chosen = grid.reduce((a, b) => (b.worst < a.worst ? b : a));
 
-const temperatures = [0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.06, 0.08, 0.1];
-const rows = temperatures.map((temperature) => {
-  const cells: Record<string, number> = {};
-  for (const [name, classes] of Object.entries(data)) {
-    for (const { ways, shots } of settings) cells[`${name} ${ways}w${shots}s`] = expectedCalibrationError(predictions(classes, ways, shots, temperature));
-  }
-  const mean = Object.values(cells).reduce((a, b) => a + b, 0) / Object.values(cells).length;
-  return { temperature, mean_ece: mean, ece: cells };
+const best = (q: Query) => Math.max(...q.sims);
+const quantile = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] as number;
+// The largest threshold meeting the budget everywhere, rounded down to 0.01 so it stays on the safe side.
+const threshold = Math.floor(100 * Math.min(...rows.map((r) => quantile(r.queries.filter((q) => q.known).map(best), FALSE_UNKNOWN_BUDGET)))) / 100;
+const perSetting = rows.map((r) => {
+  const knownSims = r.queries.filter((q) => q.known).map(best);
+  const unknown = r.queries.filter((q) => !q.known).map(best);
+  const ece = eceAt(chosen.t, chosen.growth)[rows.indexOf(r)] as number;
+  const known = r.queries.filter((q) => q.known);
+  const eceOf = (t: number) => expectedCalibrationError(known.map((q) => { const c = confidence(q.sims, t); return { confidence: c.confidence, correct: c.argmax === q.truth }; }));
+  const fine = Array.from({ length: 31 }, (_, i) => 0.02 + i * 0.003);
+  const bestT = fine.reduce((a, t) => (eceOf(t) < eceOf(a) ? t : a));
+  return {
+    set: r.set,
+    ways: r.ways,
+    shots: r.shots,
+    best_t: bestT,
+    ece,
+    auroc: auroc(knownSims, unknown),
+    false_unknown: knownSims.filter((s) => s < threshold).length / knownSims.length,
+    caught_unknown: unknown.filter((s) => s < threshold).length / unknown.length,
+  };
 });
-const best = rows.reduce((a, b) => (b.mean_ece < a.mean_ece ? b : a));
-if (values.json) {
-  process.stdout.write(`${JSON.stringify({ model, episodes, best_temperature: best.temperature, rows })}\n`);
-} else {
-  const columns = Object.keys(rows[0]!.ece);
-  console.log(`ECE of the prototype head's confidence, ${model}, ${episodes} episodes per setting (lower is better)`);
-  console.log(['T', 'mean', ...columns].join('\t'));
-  for (const r of rows) console.log([r.temperature, r.mean_ece.toFixed(3), ...columns.map((c) => r.ece[c]!.toFixed(3))].join('\t'));
-  console.log(`best temperature for ${model}: ${best.temperature} (mean ECE ${best.mean_ece.toFixed(3)})`);
+
+const result = { model, temperature: chosen.t, temperature_growth: chosen.growth, temperature_grid: grid, unknown_threshold: threshold, settings: perSetting };
+if (values.json) console.log(JSON.stringify(result));
+else {
+  console.log(`${model}: temperature ${chosen.t}, growth ${chosen.growth} (worst ECE ${chosen.worst.toFixed(3)}, mean ${chosen.mean.toFixed(3)}); unknown threshold ${threshold}`);
+  console.log(`T grid: ${grid.filter((g) => g.growth === chosen.growth || g.t === chosen.t).map((g) => `${g.t}/${g.growth}: mean ${g.mean.toFixed(3)} worst ${g.worst.toFixed(3)}`).join('; ')}`);
+  console.log('| dataset | ways | shots | best T | ECE | AUROC | false unknown | unknowns caught |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of perSetting) {
+    console.log(`| ${s.set} | ${s.ways} | ${s.shots} | ${s.best_t.toFixed(3)} | ${s.ece.toFixed(3)} | ${s.auroc.toFixed(3)} | ${(100 * s.false_unknown).toFixed(1)}% | ${(100 * s.caught_unknown).toFixed(1)}% |`);
+  }
 }

@@ -314,6 +314,7 @@ const VARIANTS: Variant[] = [
   { name: 'power 0.7 + blend 5', power: 0.7, center: 'blend', prior: 5, flip: false, head: 'prototype' },
   { name: 'flip', power: 1, center: 'none', flip: true, head: 'prototype' },
   { name: 'flip + power 0.5 + blend 5', power: 0.5, center: 'blend', prior: 5, flip: true, head: 'prototype' },
+  { name: 'flip + power 0.5 + blend 20 (default)', power: 0.5, center: 'blend', prior: 20, flip: true, head: 'prototype' },
   { name: 'flip support only', power: 1, center: 'none', flip: 'support', head: 'prototype' },
   { name: 'flip support + power 0.5 + blend 20', power: 0.5, center: 'blend', prior: 20, flip: 'support', head: 'prototype' },
   { name: 'power 0.5 + ref + whiten 1', power: 0.5, center: 'ref', whiten: 1, flip: false, head: 'prototype' },
@@ -347,4 +348,5 @@ for (const v of VARIANTS.filter((x) => !only || only.test(x.name))) {
   console.log(`| ${v.name} | ${rows.map((r) => `${fmt(r.accuracy)} ± ${fmt(r.ci95)}`).join(' | ')} | ${fmt(mean1)} | ${best.t || '-'} | ${Number.isFinite(best.ece) ? best.ece.toFixed(3) : '-'} | ${Number.isFinite(au) ? au.toFixed(3) : '-'} |`);
   summary.push({ variant: v, known: known.length, mean1, temperature: best.t, ece: best.ece, auroc: au, rows: rows.map(({ records: _, ...r }) => r) });
 }
+console.log(`\nReference mean from ${REF_SET}. Centring here centres each example before averaging; the head centres the class mean (same at 1 shot).`);
 if (values.json) console.log(JSON.stringify(summary));

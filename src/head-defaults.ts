@@ -39,6 +39,8 @@ export function headOptions(spec: ModelSpec, settings: HeadSettings = {}): HeadO
     kind: settings.kind ?? 'prototype',
     k: settings.k ?? 10,
     temperature: settings.temperature ?? (plain ? spec.plainTemperature : spec.temperature),
+    // A temperature set by hand is used as it is.
+    temperatureGrowth: plain || settings.temperature !== undefined ? 0 : spec.temperatureGrowth,
     unknownThreshold: settings.unknownThreshold === undefined ? (plain ? null : spec.unknownThreshold) : settings.unknownThreshold,
     ...(transform ? { transform } : {}),
   };

@@ -15,6 +15,8 @@ export interface HeadOptions {
   k?: number;
   /** Softmax temperature over cosine similarities; smaller is sharper. Chosen per model (see `ModelSpec`). */
   temperature: number;
+  /** How the temperature grows with many classes of few examples (see `adaptiveTemperature`). Default 0. */
+  temperatureGrowth?: number;
   /**
    * Cosine similarity below which the answer is `unknown: true`. `null` (default) never answers unknown.
    */
@@ -98,6 +100,7 @@ export class FewShotHead {
   readonly kind: HeadKind;
   readonly k: number;
   readonly temperature: number;
+  readonly temperatureGrowth: number;
   readonly unknownThreshold: number | null;
   readonly transform: FeatureTransform | null;
 
@@ -132,6 +135,8 @@ export class FewShotHead {
     this.kind = kind;
     this.k = k;
     this.temperature = temperature;
+    this.temperatureGrowth = options.temperatureGrowth ?? 0;
+    if (!(this.temperatureGrowth >= 0)) throw new FewshotError('INVALID_ARGUMENT', `temperatureGrowth must be >= 0, got ${this.temperatureGrowth}.`);
     this.unknownThreshold = threshold;
     this.transform = checkTransform(options.transform ?? null, dim);
     this.total = new Float64Array(dim);
@@ -248,7 +253,7 @@ export class FewShotHead {
     const count = this.classOrder.length;
     const sims = new Float64Array(count);
     for (let c = 0; c < count; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
-    return { probabilities: softmax(sims, this.temperature), similarity: maxOf(sims) };
+    return { probabilities: softmax(sims, this.currentTemperature()), similarity: maxOf(sims) };
   }
 
   /**
@@ -278,14 +283,21 @@ export class FewShotHead {
     }
     const votes = new Float64Array(this.classOrder.length);
     const best = topSims[0] as number;
+    const temperature = this.currentTemperature();
     for (let i = 0; i < k; i++) {
       const state = this.rowClass[topRows[i] as number] as ClassState;
-      (votes[state.row] as number) += Math.exp(((topSims[i] as number) - best) / this.temperature);
+      (votes[state.row] as number) += Math.exp(((topSims[i] as number) - best) / temperature);
     }
     let total = 0;
     for (const v of votes) total += v;
     for (let c = 0; c < votes.length; c++) (votes[c] as number) /= total;
     return { probabilities: votes, similarity: best };
+  }
+
+  /** The temperature for the classes and examples stored now. */
+  private currentTemperature(): number {
+    const classes = this.classOrder.length;
+    return adaptiveTemperature(this.temperature, this.temperatureGrowth, classes, this.size / classes);
   }
 
   /** Power transform and L2 normalisation of a raw embedding (validated). */
@@ -446,4 +458,14 @@ function grow(array: Float32Array, length: number): Float32Array {
   const next = new Float32Array(Math.max(length, array.length * 2));
   next.set(array);
   return next;
+}
+
+/**
+ * The softmax temperature for `classes` classes with `shots` examples each on average: `base` at five
+ * classes or fewer, growing by `growth * ln(classes / 5) / shots` beyond. Measured on the development data
+ * (`npm run calibrate`): with one example per class, similarities to the best of many classes are
+ * relatively too sharp, and more examples make prototypes reliable enough that the effect fades.
+ */
+export function adaptiveTemperature(base: number, growth: number, classes: number, shots: number): number {
+  return base + (growth * Math.max(0, Math.log(classes / 5))) / Math.max(1, shots);
 }
