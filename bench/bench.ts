@@ -4,9 +4,11 @@
  * fewshot-edge against the pipeline the TF.js docs teach (MobileNet embeddings + @tensorflow-models/
  * knn-classifier), side by side in one run, same weights, same WASM backend (asserted on every side):
  *
- *  1. embedding latency per image, JPEG bytes in -> Float32Array out, decode included, interleaved
+ *  1. embedding latency per image, JPEG bytes in -> Float32Array out, decode included, interleaved; ours
+ *     also with `flip: true` (image + mirror image in one batch, embeddings averaged) in the same rotation
  *  2. batched embedding, ms per image
- *  3. addExample latency (embed + store), and the head-only add
+ *  3. addExample latency (embed + store; ours with flip averaging, the classifier default, and with
+ *     `flip: false`), and the head-only add
  *  4. classify latency with 100 .. 100,000 stored examples, embedding excluded (child process per side)
  *  5. cold start to the first embedding (fresh child processes, alternating)
  *  6. peak RSS of those child processes
@@ -19,12 +21,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { KNNClassifier } from '@tensorflow-models/knn-classifier';
-import { createClassifier, FewShotHead, MemoryStore, MODELS, type Embedder, type ModelName } from '../node/index.js';
+import { FewShotHead, MODELS, type Embedder, type ModelName } from '../node/index.js';
 import { runChild } from './child.js';
 import type { ColdStartResult, ColdStartSide } from './cold-start.js';
 import type { WorkerArgs, WorkerResult, WorkerSide } from './classify-worker.js';
 import { ensureModelDir, loadCaltechImages, parseModel, type BenchImage } from './env.js';
-import { loadOurs, workerCount } from './ours.js';
+import { loadOurs, openOursClassifier, workerCount } from './ours.js';
 import { loadPeer, type PeerPipeline } from './peer.js';
 import { formatReport } from './report.js';
 import { log, median, now, peakRssMb, ratio, round } from './stats.js';
@@ -104,12 +106,30 @@ export interface BenchResult {
   embed_ms: { ours: Ms; ours_in_thread: Ms; peer: Ms };
   embed_ratio: number | null;
   embed_ratio_in_thread: number | null;
-  embedding_agreement: { cosine_ours_vs_peer_min: number | null; cosine_ours_vs_peer_median: number | null; max_abs_diff_pool_vs_thread: number | null };
+  /** Ours with `embed(bytes, { flip: true })`, timed in the same rotation as `embed_ms` (same images, rounds). */
+  embed_flip_ms: { ours: Ms; ours_in_thread: Ms };
+  /** embed_flip_ms / embed_ms of the same config, same run. */
+  embed_flip_ratio_vs_plain: { ours: number | null; ours_in_thread: number | null };
+  /** embed_flip_ms / embed_ms.peer (the peer has no flip). */
+  embed_flip_ratio_vs_peer: { ours: number | null; ours_in_thread: number | null };
+  embedding_agreement: {
+    cosine_ours_vs_peer_min: number | null;
+    cosine_ours_vs_peer_median: number | null;
+    max_abs_diff_pool_vs_thread: number | null;
+    max_abs_diff_pool_vs_thread_flip: number | null;
+    /** Cosine of the flip-averaged vs the plain embedding of the same image (in-thread). */
+    cosine_flip_vs_plain_median: number | null;
+  };
   batch_size: number;
   embed_batch_ms_per_image: { ours: Ms; ours_in_thread: Ms; peer: Ms };
   batch_speedup: number | null;
   batch_speedup_detail: { ours: number | null; ours_in_thread: number | null; peer: number | null };
-  add_example_ms: { ours: Ms; ours_in_thread: Ms; peer: Ms; head_only: Ms; peer_knn_only: Ms };
+  /** ours / ours_in_thread: createClassifier defaults, i.e. with flip averaging; *_noflip: `flip: false`. */
+  add_example_ms: { ours: Ms; ours_in_thread: Ms; ours_noflip: Ms; ours_in_thread_noflip: Ms; peer: Ms; head_only: Ms; peer_knn_only: Ms };
+  /** add_example_ms[side] / add_example_ms.peer. */
+  add_example_ratio_vs_peer: Record<OursAddSide, number | null>;
+  /** `info().flip` of each of our classifiers, as the library reports it. */
+  add_example_flip: Record<OursAddSide, boolean>;
   classify_ms: Record<string, ClassifyRow>;
   classify_speedup_10000: number | null;
   classify_detail: Record<string, Partial<Record<'ours' | 'ours_knn' | 'peer', WorkerResult>>>;
@@ -121,7 +141,7 @@ export interface BenchResult {
     bench_process: number;
   };
   /** Tensors left in this thread: by the embedding steps (all sides), and per side by addExample (the peer's after knn.dispose()). */
-  tensor_leaks_main_thread: { embed_and_batch_all_sides: number; add_example: Record<Side, number> };
+  tensor_leaks_main_thread: { embed_and_batch_all_sides: number; add_example: Record<AddSide, number> };
   targets: Record<string, Target>;
   notes: string[];
   duration_s: number;
@@ -131,6 +151,13 @@ export interface BenchResult {
 
 type Side = 'ours' | 'ours_in_thread' | 'peer';
 const SIDES: readonly Side[] = ['ours', 'ours_in_thread', 'peer'];
+/** The single-image step also times ours with `flip: true`, in the same rotation. */
+type EmbedSide = Side | 'ours_flip' | 'ours_in_thread_flip';
+const EMBED_SIDES: readonly EmbedSide[] = ['ours', 'ours_in_thread', 'peer', 'ours_flip', 'ours_in_thread_flip'];
+/** addExample: ours with the classifier default (flip on) and with `flip: false`. */
+type OursAddSide = 'ours' | 'ours_in_thread' | 'ours_noflip' | 'ours_in_thread_noflip';
+type AddSide = OursAddSide | 'peer';
+const ADD_SIDES: readonly AddSide[] = ['ours', 'ours_in_thread', 'peer', 'ours_noflip', 'ours_in_thread_noflip'];
 
 interface Pipelines {
   ours: Embedder;
@@ -144,8 +171,17 @@ function rotated<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-function embedOne(p: Pipelines, side: Side, bytes: Uint8Array): Promise<Float32Array> {
-  return side === 'peer' ? p.peer.embed(bytes) : p[side].embed(bytes);
+function embedOne(p: Pipelines, side: EmbedSide, bytes: Uint8Array): Promise<Float32Array> {
+  switch (side) {
+    case 'peer':
+      return p.peer.embed(bytes);
+    case 'ours_flip':
+      return p.ours.embed(bytes, { flip: true });
+    case 'ours_in_thread_flip':
+      return p.ours_in_thread.embed(bytes, { flip: true });
+    default:
+      return p[side].embed(bytes);
+  }
 }
 
 function embedMany(p: Pipelines, side: Side, images: readonly Uint8Array[]): Promise<Float32Array[]> {
@@ -154,21 +190,22 @@ function embedMany(p: Pipelines, side: Side, images: readonly Uint8Array[]): Pro
 
 interface EmbedSamples {
   /** times[side][image] = that image's timings over the rounds. */
-  times: Record<Side, number[][]>;
-  vectors: Record<Side, Float32Array[]>;
+  times: Record<EmbedSide, number[][]>;
+  vectors: Record<EmbedSide, Float32Array[]>;
 }
 
 /** Step 1: single-image latency, sides interleaved image by image, after a warm-up of each side. */
 async function measureEmbed(p: Pipelines, images: readonly BenchImage[], plan: Plan): Promise<EmbedSamples> {
-  // Warm-up over the images (new input sizes make new shapes); a pool splits these calls over its threads.
+  // Warm-up over the images (new input sizes make new shapes; a flip is a batch of 2, another shape); a
+  // pool splits these calls over its threads.
   for (let i = 0; i < plan.warmups; i++) {
-    for (const side of SIDES) await embedOne(p, side, (images[i % images.length] as BenchImage).bytes);
+    for (const side of EMBED_SIDES) await embedOne(p, side, (images[i % images.length] as BenchImage).bytes);
   }
-  const times = Object.fromEntries(SIDES.map((s) => [s, images.map((): number[] => [])])) as Record<Side, number[][]>;
-  const vectors = Object.fromEntries(SIDES.map((s) => [s, [] as Float32Array[]])) as Record<Side, Float32Array[]>;
+  const times = Object.fromEntries(EMBED_SIDES.map((s) => [s, images.map((): number[] => [])])) as Record<EmbedSide, number[][]>;
+  const vectors = Object.fromEntries(EMBED_SIDES.map((s) => [s, [] as Float32Array[]])) as Record<EmbedSide, Float32Array[]>;
   for (let round = 0; round < plan.rounds; round++) {
     for (const [i, image] of images.entries()) {
-      for (const side of rotated(SIDES, round + i)) {
+      for (const side of rotated(EMBED_SIDES, round + i)) {
         const t0 = now();
         const vector = await embedOne(p, side, image.bytes);
         (times[side][i] as number[]).push(now() - t0);
@@ -195,31 +232,45 @@ async function measureBatch(p: Pipelines, images: readonly BenchImage[], plan: P
   return perImage;
 }
 
-/** Step 3: addExample as a user calls it (JPEG in, embedded and stored), and the peer's docs equivalent. */
+/**
+ * Step 3: addExample as a user calls it (JPEG in, embedded and stored), and the peer's docs equivalent.
+ * Ours with the createClassifier default (flip averaging: image + mirror image in one batch) and with
+ * `flip: false`, each in both configs; all five sides rotate image by image.
+ */
 async function measureAddExample(
   p: Pipelines,
   model: ModelName,
   images: readonly BenchImage[],
-): Promise<{ times: Record<Side, number[]>; leaks: Record<Side, number> }> {
-  // createClassifier reuses the embedders loaded above (the library caches them per model and workers).
-  const ours = await createClassifier({ userId: 'bench', store: new MemoryStore(), model });
-  const inThread = await createClassifier({ userId: 'bench', store: new MemoryStore(), model, workers: 0 });
+): Promise<{ times: Record<AddSide, number[]>; leaks: Record<AddSide, number>; flip: Record<OursAddSide, boolean> }> {
+  // On the embedders loaded (and warmed up) above: openOursClassifier checks the library's cache hands them out.
+  const classifiers = {
+    ours: await openOursClassifier(model, 'default', p.ours),
+    ours_in_thread: await openOursClassifier(model, 'thread', p.ours_in_thread),
+    ours_noflip: await openOursClassifier(model, 'default', p.ours, false),
+    ours_in_thread_noflip: await openOursClassifier(model, 'thread', p.ours_in_thread, false),
+  };
+  const flip = Object.fromEntries(Object.entries(classifiers).map(([side, c]) => [side, c.info().flip])) as Record<OursAddSide, boolean>;
+  if (!flip.ours || !flip.ours_in_thread || flip.ours_noflip || flip.ours_in_thread_noflip) {
+    throw new Error(`Unexpected flip settings of our classifiers: ${JSON.stringify(flip)} (default should be on, flip: false off).`);
+  }
   const knn = new KNNClassifier();
-  const add: Record<Side, (image: BenchImage) => Promise<unknown>> = {
-    ours: (image) => ours.addExample(image.label, image.bytes),
-    ours_in_thread: (image) => inThread.addExample(image.label, image.bytes),
+  const add: Record<AddSide, (image: BenchImage) => Promise<unknown>> = {
+    ours: (image) => classifiers.ours.addExample(image.label, image.bytes),
+    ours_in_thread: (image) => classifiers.ours_in_thread.addExample(image.label, image.bytes),
+    ours_noflip: (image) => classifiers.ours_noflip.addExample(image.label, image.bytes),
+    ours_in_thread_noflip: (image) => classifiers.ours_in_thread_noflip.addExample(image.label, image.bytes),
     peer: async (image) => {
       const embedding = p.peer.embedTensor(image.bytes);
       knn.addExample(embedding, image.label);
       embedding.dispose();
     },
   };
-  const times = Object.fromEntries(SIDES.map((s) => [s, [] as number[]])) as Record<Side, number[]>;
+  const times = Object.fromEntries(ADD_SIDES.map((s) => [s, [] as number[]])) as Record<AddSide, number[]>;
   // Tensors each side leaves behind in this thread; the peer's are counted after knn.dispose().
-  const leaks = Object.fromEntries(SIDES.map((s) => [s, 0])) as Record<Side, number>;
+  const leaks = Object.fromEntries(ADD_SIDES.map((s) => [s, 0])) as Record<AddSide, number>;
   let peerHeld = 0;
   for (const [i, image] of images.entries()) {
-    for (const side of rotated(SIDES, i)) {
+    for (const side of rotated(ADD_SIDES, i)) {
       const before = tf.memory().numTensors;
       const t0 = now();
       await add[side](image);
@@ -231,7 +282,7 @@ async function measureAddExample(
   const beforeDispose = tf.memory().numTensors;
   knn.dispose();
   leaks.peer = peerHeld - (beforeDispose - tf.memory().numTensors);
-  return { times, leaks };
+  return { times, leaks, flip };
 }
 
 /** Head-only add (no embedding, no store): real embeddings cycled into a fresh prototype head. */
@@ -413,13 +464,13 @@ async function main(): Promise<void> {
   if (tf.getBackend() !== 'wasm') throw new Error(`The peer runs on ${tf.getBackend()}, not wasm.`);
   const tensorsAtStart = tf.memory().numTensors;
 
-  log(`embedding: ${images.length} images x ${plan.rounds} rounds, interleaved`);
+  log(`embedding: ${images.length} images x ${plan.rounds} rounds, interleaved (ours also with flip)`);
   const embed = await measureEmbed(pipelines, images, plan);
   log(`batched embedding: ${plan.batch} images x ${plan.batchReps}`);
   const batch = await measureBatch(pipelines, images, plan);
-  log('addExample');
+  log('addExample (ours with flip, the default, and with flip: false)');
   const embeddingLeaks = tf.memory().numTensors - tensorsAtStart;
-  const { times: adds, leaks: addLeaks } = await measureAddExample(pipelines, model, images);
+  const { times: adds, leaks: addLeaks, flip: addFlip } = await measureAddExample(pipelines, model, images);
   const realEmbeddings = embed.vectors.ours_in_thread;
   const headAdds = measureHeadAdd(model, realEmbeddings, plan.headAddReps);
   const knnAdds = measureKnnAdd(model, realEmbeddings, Math.min(plan.headAddReps, 200));
@@ -441,8 +492,10 @@ async function main(): Promise<void> {
       return perImage.reduce((a, b) => a + b, 0) / perImage.length;
     };
     const batchMs = (side: Side): Ms => round(median(batch[side]));
-    const embedMs = (side: Side): Ms => round(median(all(embed.times[side])));
+    const embedMs = (side: EmbedSide): Ms => round(median(all(embed.times[side])));
+    const addMs = (side: AddSide): Ms => round(median(adds[side]));
     const cosines = embed.vectors.peer.map((v, i) => cosine(embed.vectors.ours_in_thread[i] as Float32Array, v));
+    const flipCosines = embed.vectors.ours_in_thread_flip.map((v, i) => cosine(embed.vectors.ours_in_thread[i] as Float32Array, v));
     const at10k = classify.rows['10000'];
     const row100k = classify.detail['100000'];
 
@@ -456,10 +509,21 @@ async function main(): Promise<void> {
       embed_ms: { ours: embedMs('ours'), ours_in_thread: embedMs('ours_in_thread'), peer: embedMs('peer') },
       embed_ratio: ratio(embedMs('ours'), embedMs('peer')),
       embed_ratio_in_thread: ratio(embedMs('ours_in_thread'), embedMs('peer')),
+      embed_flip_ms: { ours: embedMs('ours_flip'), ours_in_thread: embedMs('ours_in_thread_flip') },
+      embed_flip_ratio_vs_plain: {
+        ours: ratio(embedMs('ours_flip'), embedMs('ours')),
+        ours_in_thread: ratio(embedMs('ours_in_thread_flip'), embedMs('ours_in_thread')),
+      },
+      embed_flip_ratio_vs_peer: {
+        ours: ratio(embedMs('ours_flip'), embedMs('peer')),
+        ours_in_thread: ratio(embedMs('ours_in_thread_flip'), embedMs('peer')),
+      },
       embedding_agreement: {
         cosine_ours_vs_peer_min: round(Math.min(...cosines)),
         cosine_ours_vs_peer_median: round(median(cosines)),
         max_abs_diff_pool_vs_thread: round(maxAbsDiff(embed.vectors.ours, embed.vectors.ours_in_thread)),
+        max_abs_diff_pool_vs_thread_flip: round(maxAbsDiff(embed.vectors.ours_flip, embed.vectors.ours_in_thread_flip)),
+        cosine_flip_vs_plain_median: round(median(flipCosines)),
       },
       batch_size: Math.min(plan.batch, images.length),
       embed_batch_ms_per_image: { ours: batchMs('ours'), ours_in_thread: batchMs('ours_in_thread'), peer: batchMs('peer') },
@@ -470,12 +534,21 @@ async function main(): Promise<void> {
         peer: ratio(singleOverBatch('peer'), batchMs('peer')),
       },
       add_example_ms: {
-        ours: round(median(adds.ours)),
-        ours_in_thread: round(median(adds.ours_in_thread)),
-        peer: round(median(adds.peer)),
+        ours: addMs('ours'),
+        ours_in_thread: addMs('ours_in_thread'),
+        ours_noflip: addMs('ours_noflip'),
+        ours_in_thread_noflip: addMs('ours_in_thread_noflip'),
+        peer: addMs('peer'),
         head_only: round(median(headAdds)),
         peer_knn_only: round(median(knnAdds)),
       },
+      add_example_ratio_vs_peer: {
+        ours: ratio(addMs('ours'), addMs('peer')),
+        ours_in_thread: ratio(addMs('ours_in_thread'), addMs('peer')),
+        ours_noflip: ratio(addMs('ours_noflip'), addMs('peer')),
+        ours_in_thread_noflip: ratio(addMs('ours_in_thread_noflip'), addMs('peer')),
+      },
+      add_example_flip: addFlip,
       classify_ms: classify.rows,
       classify_speedup_10000: ratio(at10k?.peer, at10k?.ours),
       classify_detail: classify.detail,
@@ -504,7 +577,7 @@ async function main(): Promise<void> {
       classify_10000_speedup_ge_10: target(result.classify_speedup_10000, 'peer/ours >= 10', (v) => v >= 10),
     };
     if (embeddingLeaks !== 0) notes.push(`${embeddingLeaks} tensors leaked in the main thread during the embedding steps.`);
-    for (const side of SIDES) if (addLeaks[side] !== 0) notes.push(`${side}: ${addLeaks[side]} tensors left in the main thread by ${images.length} addExample calls.`);
+    for (const side of ADD_SIDES) if (addLeaks[side] !== 0) notes.push(`${side}: ${addLeaks[side]} tensors left in the main thread by ${images.length} addExample calls.`);
     result.duration_s = Math.round((now() - started) / 1000);
     const text = options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatReport(result)}\n`;
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));

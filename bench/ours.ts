@@ -7,13 +7,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The built package, as users run it (`npm run bench` builds first); its worker threads then run plain JS.
-import { loadNodeEmbedder, type Embedder } from '../dist/node/index.js';
+import { createClassifier, loadNodeEmbedder, MemoryStore, type Embedder, type FewShotClassifier } from '../dist/node/index.js';
 import type { ModelName } from '../src/models.js';
 
 export type OursConfig = 'default' | 'thread';
 
+const loaderOptions = (model: ModelName, config: OursConfig) => (config === 'thread' ? { model, workers: 0 } : { model });
+
 export async function loadOurs(model: ModelName, config: OursConfig): Promise<Embedder> {
-  const embedder = await loadNodeEmbedder(config === 'thread' ? { model, workers: 0 } : { model });
+  const embedder = await loadNodeEmbedder(loaderOptions(model, config));
   // A pool reports the backend its threads initialised (each asserts wasm in useWasmBackend); in-thread,
   // the global tf backend is the one that runs the model.
   const backend = config === 'thread' ? tf.getBackend() : embedder.backend;
@@ -27,4 +29,19 @@ export async function loadOurs(model: ModelName, config: OursConfig): Promise<Em
 export function workerCount(embedder: Embedder): number {
   const size = (embedder as { size?: unknown }).size;
   return typeof size === 'number' ? size : 0;
+}
+
+/**
+ * A classifier as a user opens it, `createClassifier({ userId, store, model[, workers: 0][, flip] })`, with a
+ * fresh `MemoryStore`. `flip` undefined = the library default (flip averaging on). It must run on the
+ * embedder `loadOurs` returned for this config (warmed up by the embedding steps), not on a second, cold
+ * one: both come from the built package's per-process cache, which is checked here. (The TypeScript
+ * sources, `../node/index.js` under tsx, are a separate module with a separate cache and pool.)
+ */
+export async function openOursClassifier(model: ModelName, config: OursConfig, embedder: Embedder, flip?: boolean): Promise<FewShotClassifier> {
+  const options = loaderOptions(model, config);
+  if ((await loadNodeEmbedder(options)) !== embedder) {
+    throw new Error(`createClassifier would not reuse the loaded ${config} embedder: the bench would time a cold one.`);
+  }
+  return createClassifier({ userId: 'bench', store: new MemoryStore(), ...options, ...(flip === undefined ? {} : { flip }) });
 }

@@ -26,6 +26,8 @@ export function formatReport(r: BenchResult): string {
       `load avg ${m.loadavg_start.join('/')} -> ${m.loadavg_end.join('/')}${r.quick ? ', QUICK run' : ''}`,
     `ours = library default (${r.ours_workers} worker thread${r.ours_workers === 1 ? '' : 's'}); ours in-thread = workers: 0; ` +
       `peer = TF.js docs pipeline + KNNClassifier; all on wasm. Times in ms, medians.`,
+    `flip = image and mirror image in one batch, embeddings averaged (createClassifier's default, so addExample includes it ` +
+      `unless flip: false); ours/peer uses the ours (pool) column.`,
     '',
   );
   out.push(
@@ -33,9 +35,12 @@ export function formatReport(r: BenchResult): string {
       ['embedding', 'ours', 'ours in-thread', 'peer', 'ours/peer'],
       [
         [`single image (${r.images.count} Caltech JPEGs x ${r.images.rounds})`, r.embed_ms.ours, r.embed_ms.ours_in_thread, r.embed_ms.peer, r.embed_ratio],
+        ['single image, ours with flip (peer: no flip)', r.embed_flip_ms.ours, r.embed_flip_ms.ours_in_thread, r.embed_ms.peer, r.embed_flip_ratio_vs_peer.ours],
+        ['  flip / plain, same run', r.embed_flip_ratio_vs_plain.ours, r.embed_flip_ratio_vs_plain.ours_in_thread, null, null],
         [`batch of ${r.batch_size}, per image`, r.embed_batch_ms_per_image.ours, r.embed_batch_ms_per_image.ours_in_thread, r.embed_batch_ms_per_image.peer, null],
         ['batch speedup (single / batch)', r.batch_speedup, r.batch_speedup_detail.ours_in_thread, r.batch_speedup_detail.peer, null],
-        ['addExample (embed + store)', r.add_example_ms.ours, r.add_example_ms.ours_in_thread, r.add_example_ms.peer, null],
+        ['addExample, ours with flip (default)', r.add_example_ms.ours, r.add_example_ms.ours_in_thread, r.add_example_ms.peer, r.add_example_ratio_vs_peer.ours],
+        ['addExample, ours with flip: false', r.add_example_ms.ours_noflip, r.add_example_ms.ours_in_thread_noflip, r.add_example_ms.peer, r.add_example_ratio_vs_peer.ours_noflip],
         ['head / KNN add only (no embedding)', r.add_example_ms.head_only, null, r.add_example_ms.peer_knn_only, null],
         ['cold start to first embedding', r.load_ms.ours, r.load_ms.ours_in_thread, r.load_ms.peer, null],
         ['cold start peak RSS (MB)', r.peak_rss_mb.cold_start.ours, r.peak_rss_mb.cold_start.ours_in_thread, r.peak_rss_mb.cold_start.peer, null],

@@ -4,7 +4,8 @@
  *
  * - temperature: the one with the lowest worst-case expected calibration error (ECE, 15 bins; Guo et al.
  *   2017) over every dataset and setting from 2 to 50 classes and 1 to 5 shots;
- * - threshold: the highest similarity that still keeps false "unknown" on known classes at or below 10%
+ * - threshold: the highest similarity that still keeps false "unknown" on known classes at or below 8% (10% is
+ *   required; 2 points of margin)
  *   in every one of those settings (open-set episodes: as many queries again from classes outside the
  *   support set), with the share of true unknowns it catches.
  *
@@ -33,7 +34,8 @@ const TEMPERATURES = Array.from({ length: 17 }, (_, i) => Math.round(1000 * (0.0
 const GROWTHS = [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.012, 0.015];
 const WAYS = [2, 5, 20, 50];
 const SHOTS = [1, 2, 5];
-const FALSE_UNKNOWN_BUDGET = 0.1;
+// 8%, not the 10% allowed: two points of margin for data unlike the development sets.
+const FALSE_UNKNOWN_BUDGET = 0.08;
 const sets = await loadDevSets(model);
 
 interface Query {

@@ -16,7 +16,8 @@ export interface ClassifierParts {
   head?: HeadSettings;
   /**
    * Average each image's embedding with its mirror image's (default true): about 1 point more 1-shot
-   * accuracy for about 1.6x the embedding time (docs/ACCURACY.md). Turn off for the fastest classify.
+   * accuracy (docs/ACCURACY.md) for about twice the embedding time (`npm run bench`). Turn off for the
+   * fastest classify.
    */
   flip?: boolean;
 }

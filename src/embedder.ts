@@ -17,8 +17,8 @@ export type ImageInput = EncodedImage | RawPixels | tf.Tensor3D;
 export interface EmbedOptions {
   /**
    * Also embed the mirror image and average the two embeddings (test-time augmentation). Worth about
-   * 1 point of 1-shot accuracy (docs/ACCURACY.md) for about 1.6x the embedding time, as both images go
-   * through the network in one batch.
+   * 1 point of 1-shot accuracy (docs/ACCURACY.md) for about twice the embedding time (`npm run bench`).
+   * Both images go through the network in one batch.
    */
   flip?: boolean;
 }

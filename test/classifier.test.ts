@@ -34,19 +34,31 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
     const heldOut = CLASSES.flatMap((label) => filesOf(label).slice(1).map((path) => ({ label, path })));
     const predictions = await clf.classifyMany(heldOut.map((h) => bytes(h.path)));
     const accuracy = predictions.filter((p, i) => p.label === heldOut[i]!.label).length / heldOut.length;
-    // Measured 0.862 (125/145) on these files; chance is 0.2. The margin allows a changed resize or
+    // Measured 0.883 (128/145) on these files with the default head (0.862 plain); chance is 0.2. The margin allows a changed resize or
     // decoder, not a broken embedder or head.
     expect(accuracy).toBeGreaterThanOrEqual(0.78);
     for (const p of predictions) {
       expect(p.scores).toHaveLength(5);
       expect(p.confidence).toBe(p.scores[0]!.score);
-      expect(p.unknown).toBe(false);
     }
+    // "unknown" is on by default, with a threshold that rejects at most 8% of known queries on average over
+    // development episodes (docs/ACCURACY.md); one fixed set of five classes can be above that.
+    const falseUnknown = predictions.filter((p) => p.unknown).length / predictions.length;
+    expect(falseUnknown).toBeLessThanOrEqual(0.15);
     // Confidence means something: right answers are, on average, more confident than wrong ones.
     const right = predictions.filter((p, i) => p.label === heldOut[i]!.label).map((p) => p.confidence);
     const wrong = predictions.filter((p, i) => p.label !== heldOut[i]!.label).map((p) => p.confidence);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     if (wrong.length > 0) expect(mean(right)).toBeGreaterThan(mean(wrong));
+  });
+
+  it('answers "unknown" for most images of classes it was never taught', async () => {
+    const taught = new Set<string>(CLASSES);
+    const others = readdirSync(caltechDir).filter((c) => !taught.has(c)).sort();
+    const strangers = others.flatMap((c) => filesOf(c).slice(0, 3));
+    const predictions = await clf.classifyMany(strangers.map(bytes));
+    const caught = predictions.filter((p) => p.unknown).length / predictions.length;
+    expect(caught).toBeGreaterThan(0.5);
   });
 
   it('gives the same answer for encoded bytes, raw pixels and a tensor of the same image', async () => {

