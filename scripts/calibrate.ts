@@ -9,7 +9,7 @@
  *   in every one of those settings (open-set episodes: as many queries again from classes outside the
  *   support set), with the share of true unknowns it catches.
  *
- *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json]
+ *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json] [--relative 0.5]
  */
 import { parseArgs } from 'node:util';
 import { sampleEpisode, seededRandom } from '../src/episodes.js';
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
+    relative: { type: 'string', default: '0' },
   },
 });
 const model = values.model as string;
@@ -41,6 +42,8 @@ const sets = await loadDevSets(model);
 interface Query {
   /** Similarities to each class, for re-scoring under any temperature. */
   sims: Float64Array;
+  /** Mean similarity between the episode's class prototypes. */
+  affinity: number;
   truth: number;
   known: boolean;
 }
@@ -68,13 +71,14 @@ function runSetting(set: DevSet, ways: number, shots: number): Query[] {
     const head = new FewShotHead(options);
     episode.support.filter((s) => known.has(s.label)).forEach((s, i) => head.add(`s${i}`, s.label, s.item));
     const order = head.listClasses().map((c) => c.label);
+    const affinity = head.affinity;
     for (const q of episode.queries) {
       const p = head.classify(q.item);
       const sims = new Float64Array(order.length);
       // With T = 1 the scores are exp(sim - max) / Z, so log ratios give back the similarities.
       const best = p.scores[0]!;
       for (const s of p.scores) sims[order.indexOf(s.label)] = p.similarity + Math.log(s.score / best.score);
-      out.push({ sims, truth: order.indexOf(q.label), known: known.has(q.label) });
+      out.push({ sims, affinity, truth: order.indexOf(q.label), known: known.has(q.label) });
     }
   }
   return out;
@@ -120,7 +124,10 @@ const grid = TEMPERATURES.flatMap((t) =>
 );
 const chosen = grid.reduce((a, b) => (b.worst < a.worst ? b : a));
 
-const best = (q: Query) => Math.max(...q.sims);
+// The unknown score: the best similarity, or with --relative L, minus L times the mean similarity between the
+// episode's prototypes (an experiment: a threshold that follows how alike the user's classes are).
+const relative = Number(values.relative);
+const best = (q: Query) => Math.max(...q.sims) - (relative > 0 ? relative * q.affinity : 0);
 const quantile = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] as number;
 // The largest threshold meeting the budget everywhere, rounded down to 0.01 so it stays on the safe side.
 const threshold = Math.floor(100 * Math.min(...rows.map((r) => quantile(r.queries.filter((q) => q.known).map(best), FALSE_UNKNOWN_BUDGET)))) / 100;

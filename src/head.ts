@@ -107,10 +107,12 @@ export class FewShotHead {
   /** Sum of all stored (transformed, unit) vectors: with the reference mean it gives the centre. */
   private total: Float64Array;
   /** The centre and per-row dot products with it, recomputed lazily after examples change. */
-  private centre: Float64Array | null = null;
+  private centre: Float32Array | null = null;
   private rowCentreDot = new Float64Array(0);
   private centreNormSq = 0;
   private stale = true;
+  /** Mean cosine between two different class prototypes (how alike this user's classes are); NaN with one class. */
+  private prototypeAffinity = NaN;
   private vectors: Float32Array;
   private rowIds: string[] = [];
   private rowClass: ClassState[] = [];
@@ -267,7 +269,7 @@ export class FewShotHead {
     // With centring, cos(x - c, q') = (x.q' - c.q') / |x - c| for a unit, centred query q'; |x - c| comes
     // from the cached x.c, so the scan stays one dot product per row.
     const centre = this.centre;
-    const centreDotQuery = centre ? dot(query, Float32Array.from(centre), 0, this.dim) : 0;
+    const centreDotQuery = centre ? dot(query, centre, 0, this.dim) : 0;
     for (let row = 0; row < this.size; row++) {
       let sim = dot(query, this.vectors, row * this.dim, this.dim);
       if (centre) sim = (sim - centreDotQuery) / Math.sqrt(Math.max(1e-12, 1 - 2 * (this.rowCentreDot[row] as number) + this.centreNormSq));
@@ -336,19 +338,29 @@ export class FewShotHead {
     const t = this.transform;
     if (t?.referenceMean) {
       const n = this.size;
-      const centre = new Float64Array(this.dim);
+      const centre = new Float32Array(this.dim);
       for (let d = 0; d < this.dim; d++) centre[d] = ((this.total[d] as number) + t.prior * (t.referenceMean[d] as number)) / (n + t.prior);
       this.centre = centre;
-      this.centreNormSq = centre.reduce((a, x) => a + x * x, 0);
+      this.centreNormSq = dot(centre, centre, 0, this.dim);
       if (this.kind === 'knn') {
-        const c32 = Float32Array.from(centre);
         this.rowCentreDot = new Float64Array(n);
-        for (let row = 0; row < n; row++) this.rowCentreDot[row] = dot(c32, this.vectors, row * this.dim, this.dim);
+        for (let row = 0; row < n; row++) this.rowCentreDot[row] = dot(centre, this.vectors, row * this.dim, this.dim);
       }
     } else {
       this.centre = null;
     }
     for (const state of this.classOrder) this.refreshPrototype(state);
+    // Unit prototypes: the sum of all pairwise cosines is |sum p|^2 - C, so the mean costs O(C x dim).
+    const count = this.classOrder.length;
+    const sum = new Float64Array(this.dim);
+    for (let c = 0; c < count; c++) for (let d = 0; d < this.dim; d++) (sum[d] as number) += this.prototypes[c * this.dim + d] as number;
+    this.prototypeAffinity = count > 1 ? (sum.reduce((a, x) => a + x * x, 0) - count) / (count * (count - 1)) : NaN;
+  }
+
+  /** Mean cosine similarity between the prototypes of two different classes (NaN below two classes). */
+  get affinity(): number {
+    this.refresh();
+    return this.prototypeAffinity;
   }
 
   private newClass(label: string): ClassState {
