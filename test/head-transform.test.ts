@@ -82,6 +82,28 @@ describe('feature transform (power, centring on a blended mean)', () => {
     expect(same.classify(query).scores).toEqual(plain.classify(query).scores);
   });
 
+  it('affinity is the mean cosine between two different class prototypes', () => {
+    const head = new FewShotHead({ dim: DIM, temperature: 0.05, transform });
+    expect(head.affinity).toBeNaN();
+    examples.forEach((e, i) => head.add(`e${i}`, e.label, e.v));
+    const prepared = examples.map((e) => ({ label: e.label, x: reference.prepare(e.v, transform.power) }));
+    const c = reference.centre(prepared.map((p) => p.x), transform);
+    const labels = [...new Set(examples.map((e) => e.label))];
+    const protos = labels.map((l) => {
+      const members = prepared.filter((p) => p.label === l).map((p) => p.x);
+      return reference.unit(c.map((cd, d) => members.reduce((s, m) => s + (m[d] as number), 0) / members.length - cd));
+    });
+    let total = 0;
+    let pairs = 0;
+    for (let a = 0; a < protos.length; a++) {
+      for (let b = a + 1; b < protos.length; b++) {
+        total += protos[a]!.reduce((s, x, d) => s + x * (protos[b]![d] as number), 0);
+        pairs++;
+      }
+    }
+    expect(head.affinity).toBeCloseTo(total / pairs, 5);
+  });
+
   it('rejects transforms that cannot work', () => {
     expect(() => new FewShotHead({ dim: DIM, temperature: 0.05, transform: { ...transform, power: 0 } })).toThrow(/power/);
     expect(() => new FewShotHead({ dim: DIM, temperature: 0.05, transform: { ...transform, prior: -1 } })).toThrow(/prior/);
