@@ -14,64 +14,19 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { EvalResult, SettingResult, Stat } from '../node/eval.js';
+import type { ReliabilityBin } from '../src/metrics.js';
 
 // --------------------------------------------------------------------------------------------- input
 
-/** Mean accuracy over episodes and the half-width of its 95% confidence interval, as fractions. */
-export interface Stat {
-  accuracy: number;
-  ci95: number;
-}
+export type { Stat, SettingResult, OfficialRunsResult as OfficialRuns } from '../node/eval.js';
+export type { ReliabilityBin } from '../src/metrics.js';
 
-/** One reliability bin: mean confidence and accuracy of the predictions in it. */
-export interface ReliabilityBin {
-  confidence: number;
-  accuracy: number;
-  count: number;
-}
-
-/** One N-way K-shot setting of a `fewshot eval --json` run. */
-export interface SettingResult {
-  ways: number;
-  shots: number;
-  episodes: number;
-  /** Our default head. */
-  ours: Stat;
-  /** Plain cosine prototype. */
-  plain: Stat;
-  /** `@tensorflow-models/knn-classifier` with k=3 (its default) and k=1; `null` when the peer was not run. */
-  peer_k3: Stat | null;
-  peer_k1: Stat | null;
-  /** Expected calibration error of our confidence. */
-  ece: number;
-  /** Equal-width bins of our confidence; empty bins have count 0. */
-  reliability: ReliabilityBin[];
-  open_set: null | { auroc: number; threshold: number | null; false_unknown: number; caught_unknown: number };
-}
-
-/** Omniglot's official 20-way 1-shot runs: accuracy over all trials. */
-export interface OfficialRuns {
-  runs: number;
-  trials: number;
-  ours: number;
-  plain: number;
-  peer_k1: number | null;
-  peer_k3: number | null;
-}
-
-/** One `docs/eval/*.json` file: one model over one dataset. */
-export interface SuiteResult {
+/** One `docs/eval/*.json` file: `fewshot eval --json` for one model over one dataset, plus its short name. */
+export interface SuiteResult extends Pick<EvalResult, 'data' | 'classes' | 'flip' | 'seed' | 'queries' | 'images_embedded' | 'settings' | 'official_runs'> {
   model: string;
   /** Short dataset name, e.g. `caltech101`. */
   dataset: string;
-  data: string;
-  classes: number;
-  flip: boolean;
-  seed: number;
-  queries: number;
-  images_embedded: number;
-  settings: SettingResult[];
-  official_runs: OfficialRuns | null;
 }
 
 // --------------------------------------------------------------------------------------------- formatting
