@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, decodeImage, loadNodeEmbedder, MemoryStore, WorkerPoolEmbedder, type Embedder } from '../node/index.js';
 import { codeOfAsync } from './errors.js';
-import { caltechDir, datasetsDir } from './paths.js';
+import { caltechDir, datasetsDir, repoRoot } from './paths.js';
 
 const images = ['okapi', 'anchor', 'crab'].flatMap((label) =>
   readdirSync(join(caltechDir, label)).sort().slice(0, 2).map((f) => readFileSync(join(caltechDir, label, f))),
@@ -23,6 +25,19 @@ describe('worker-thread embedding pool', () => {
     local = await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 0 });
   });
   afterAll(() => pool.dispose());
+
+  it('an idle pool does not keep the process alive, even if it never embedded anything', () => {
+    const script = `import { loadNodeEmbedder } from ${JSON.stringify(join(repoRoot, 'dist', 'node', 'index.js'))};
+await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 1 });
+console.log('loaded');`;
+    // A file, not --input-type: worker threads inherit the parent's flags.
+    const file = join(mkdtempSync(join(tmpdir(), 'fewshot-idle-')), 'idle.mjs');
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stdout.trim()).toBe('loaded');
+    expect(run.signal).toBeNull(); // not killed by the timeout
+    expect(run.status).toBe(0);
+  });
 
   it('runs two threads on the wasm backend', () => {
     expect(pool).toBeInstanceOf(WorkerPoolEmbedder);
