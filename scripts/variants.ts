@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { meanCi95, sampleEpisode, seededRandom } from '../src/episodes.js';
+import { auroc, expectedCalibrationError } from '../src/metrics.js';
 import { isModelName } from '../src/models.js';
 import { loadDevSets, type DevSet, type EmbeddedClass } from './research-data.js';
 
@@ -234,30 +235,6 @@ function softmaxMax(sims: Float64Array, t: number): number {
   return 1 / total;
 }
 
-export function ece(pairs: { confidence: number; correct: boolean }[], bins = 15): number {
-  let e = 0;
-  for (let b = 0; b < bins; b++) {
-    const inBin = pairs.filter((p) => p.confidence > b / bins && p.confidence <= (b + 1) / bins);
-    if (inBin.length === 0) continue;
-    const acc = inBin.filter((p) => p.correct).length / inBin.length;
-    const conf = inBin.reduce((a, p) => a + p.confidence, 0) / inBin.length;
-    e += (inBin.length / pairs.length) * Math.abs(acc - conf);
-  }
-  return e;
-}
-
-/** Area under the ROC curve of `score` separating unknown (positive: lower best similarity) from known. */
-function auroc(known: number[], unknown: number[]): number {
-  const all = [...known.map((s) => ({ s, k: 1 })), ...unknown.map((s) => ({ s, k: 0 }))].sort((a, b) => a.s - b.s);
-  let rankSum = 0;
-  all.forEach((x, i) => {
-    if (x.k === 0) rankSum += i + 1;
-  });
-  // Mann-Whitney U for "unknown scores lower than known".
-  const u = rankSum - (unknown.length * (unknown.length + 1)) / 2;
-  return 1 - u / (known.length * unknown.length);
-}
-
 const SETTINGS = [
   { ways: 5, shots: 1 },
   { ways: 5, shots: 5 },
@@ -338,7 +315,7 @@ for (const v of VARIANTS.filter((x) => !only || only.test(x.name))) {
   if (v.head === 'prototype') {
     for (const t of TEMPERATURES) {
       // ECE averaged over settings, so no one setting dominates.
-      const e = rows.reduce((a, r) => a + ece(r.records.filter((x) => x.known).map((x) => ({ confidence: softmaxMax(x.sims, t), correct: argmax(x.sims) === x.truth }))), 0) / rows.length;
+      const e = rows.reduce((a, r) => a + expectedCalibrationError(r.records.filter((x) => x.known).map((x) => ({ confidence: softmaxMax(x.sims, t), correct: argmax(x.sims) === x.truth }))), 0) / rows.length;
       if (e < best.ece) best = { t, ece: e };
     }
   }
