@@ -5,7 +5,7 @@ import { sampleEpisode, seededRandom, meanCi95 } from '../src/episodes.js';
 import type { Embedder } from '../src/embedder.js';
 import { FewshotError } from '../src/errors.js';
 import { headOptions, type HeadSettings } from '../src/head-defaults.js';
-import { FewShotHead } from '../src/head.js';
+import { FewShotHead, type HeadOptions } from '../src/head.js';
 import { auroc, expectedCalibrationError, reliabilityBins, type ReliabilityBin } from '../src/metrics.js';
 import type { ModelName } from '../src/models.js';
 import { decodeImage, mirrorImage } from '../src/pixels.js';
@@ -209,7 +209,6 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
     });
   }
   const official = single ? null : await officialRuns(options.data, vectors, ourOptions, plainOptions, peer);
-  peer?.dispose();
   const first = results[0] as SettingResult;
   return {
     model: spec.name,
@@ -240,8 +239,8 @@ export async function runOfficialRuns(
 async function officialRuns(
   data: string,
   vectors: Vectors,
-  ourOptions: ConstructorParameters<typeof FewShotHead>[0],
-  plainOptions: ConstructorParameters<typeof FewShotHead>[0],
+  ourOptions: HeadOptions,
+  plainOptions: HeadOptions,
   peer: PeerKnn | null,
 ): Promise<OfficialRunsResult | null> {
   const root = join(data, 'one_shot_runs');

@@ -29,6 +29,4 @@ export class PeerKnn {
       knn.dispose();
     }
   }
-
-  dispose(): void {}
 }

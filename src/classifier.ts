@@ -8,7 +8,6 @@ import { normalizeLabel } from './labels.js';
 import type { ModelName } from './models.js';
 import { checkUserId, type ExampleStore } from './store.js';
 
-
 export interface ClassifierParts {
   userId: string;
   embedder: Embedder;

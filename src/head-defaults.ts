@@ -3,7 +3,6 @@ import { DEFAULT_POWER, DEFAULT_PRIOR, type FeatureTransform, type HeadKind, typ
 import type { ModelSpec } from './models.js';
 import { REFERENCE_MEANS_BASE64 } from './reference-means.js';
 
-
 /** Head settings a user may change; the defaults come from the model (see `ModelSpec`). */
 export interface HeadSettings {
   kind?: HeadKind;

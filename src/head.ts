@@ -111,8 +111,6 @@ export class FewShotHead {
   private rowCentreDot = new Float64Array(0);
   private centreNormSq = 0;
   private stale = true;
-  /** Mean cosine between two different class prototypes (how alike this user's classes are); NaN with one class. */
-  private prototypeAffinity = NaN;
   private vectors: Float32Array;
   private rowIds: string[] = [];
   private rowClass: ClassState[] = [];
@@ -350,17 +348,20 @@ export class FewShotHead {
       this.centre = null;
     }
     for (const state of this.classOrder) this.refreshPrototype(state);
-    // Unit prototypes: the sum of all pairwise cosines is |sum p|^2 - C, so the mean costs O(C x dim).
-    const count = this.classOrder.length;
-    const sum = new Float64Array(this.dim);
-    for (let c = 0; c < count; c++) for (let d = 0; d < this.dim; d++) (sum[d] as number) += this.prototypes[c * this.dim + d] as number;
-    this.prototypeAffinity = count > 1 ? (sum.reduce((a, x) => a + x * x, 0) - count) / (count * (count - 1)) : NaN;
   }
 
-  /** Mean cosine similarity between the prototypes of two different classes (NaN below two classes). */
+  /**
+   * Mean cosine similarity between the prototypes of two different classes: how alike this user's classes
+   * are (NaN below two classes). Computed on demand, off the classify path.
+   */
   get affinity(): number {
     this.refresh();
-    return this.prototypeAffinity;
+    const count = this.classOrder.length;
+    if (count < 2) return NaN;
+    // Unit prototypes: the sum of all pairwise cosines is |sum p|^2 - C, so the mean costs O(C x dim).
+    const sum = new Float64Array(this.dim);
+    for (let c = 0; c < count; c++) for (let d = 0; d < this.dim; d++) (sum[d] as number) += this.prototypes[c * this.dim + d] as number;
+    return (sum.reduce((a, x) => a + x * x, 0) - count) / (count * (count - 1));
   }
 
   private newClass(label: string): ClassState {
