@@ -28,7 +28,9 @@ export type FewshotErrorCode =
   /** The requested TensorFlow.js backend is not available here. */
   | 'BACKEND_UNAVAILABLE'
   /** The example store failed to read or write. */
-  | 'STORE_ERROR';
+  | 'STORE_ERROR'
+  /** A limit on stored data (examples per user, storage quota) would be exceeded; nothing was stored. */
+  | 'QUOTA_EXCEEDED';
 
 /** The one error type thrown by fewshot-edge. `code` is stable; `message` says what to do. */
 export class FewshotError extends Error {

@@ -9,8 +9,9 @@ const FORBIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 /**
  * Checks a class label and returns its canonical form (Unicode NFC, surrounding white space removed).
- * Labels are stored as `Map` keys, never object keys, so names like `__proto__` are harmless and allowed.
- * @throws FewshotError `INVALID_LABEL` for non-strings, empty or over-long labels and control characters.
+ * Labels are `Map` keys here, so names like `constructor` are plain text; `__proto__` alone is refused,
+ * because clients that turn `scores` into a plain object would pollute its prototype.
+ * @throws FewshotError `INVALID_LABEL` for non-strings, empty or over-long labels, control characters and `__proto__`.
  */
 export function normalizeLabel(label: unknown): string {
   if (typeof label !== 'string') {
@@ -26,6 +27,9 @@ export function normalizeLabel(label: unknown): string {
       'INVALID_LABEL',
       `A label may have at most ${MAX_LABEL_LENGTH} characters, this one has ${length}: shorten it.`,
     );
+  }
+  if (canonical === '__proto__') {
+    throw new FewshotError('INVALID_LABEL', 'The label "__proto__" is reserved: it breaks clients that index objects by label.');
   }
   if (FORBIDDEN.test(canonical)) {
     throw new FewshotError('INVALID_LABEL', 'A label must not contain control or invisible formatting characters.');

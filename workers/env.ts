@@ -1,0 +1,17 @@
+/** The bindings and vars the worker reads (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
+export interface Env {
+  /** Per-user examples (Workers KV). */
+  EXAMPLES: KVNamespace;
+  /** The model weights, served from the `models/` folder as static assets (never the script bundle). */
+  MODELS: Fetcher;
+  /** HS256 secret that signs users' bearer tokens. */
+  JWT_SECRET: string;
+  /** `mobilenet_v2_100` (accurate, default) or `mobilenet_v1_025` (small, fits tighter CPU limits). */
+  MODEL?: string;
+  /** `"false"` turns off mirror-image averaging: half the CPU per image, about 1 point less accuracy. */
+  FLIP?: string;
+  /** Most examples one user may store (default 500). Bounds KV work per request; see README. */
+  MAX_EXAMPLES_PER_USER?: string;
+  /** Largest request body accepted, in bytes (default 8 MiB). */
+  MAX_BODY_BYTES?: string;
+}

@@ -1,0 +1,138 @@
+import { decodeExamples, encodeExamples, type StoredExample } from '../src/codec.js';
+import { FewshotError } from '../src/errors.js';
+import { isModelName, MODELS, type ModelName } from '../src/models.js';
+import { checkUserId, type ExampleStore } from '../src/store.js';
+
+/** What each example key carries as KV metadata, so one `list` names every example without reading it. */
+interface ExampleMetadata {
+  label: string;
+  model: ModelName;
+  createdAt: number;
+}
+
+/**
+ * Examples in Workers KV, laid out for KV's limits (eventually consistent reads, about one write per
+ * second per key, 1,000 operations per invocation):
+ *
+ * - `u/<sha256(user)>/e/<id>`: one key per example, written once. Value: the raw float32 embedding;
+ *   metadata: label, model, time. Concurrent adds write different keys, so none can overwrite another.
+ * - `u/<sha256(user)>/snapshot`: every example of the user in the core's portable format. A cache
+ *   derived from the example keys, never the only copy of anything.
+ *
+ * `list` reads the snapshot and lists the example keys (one operation per 1,000 examples): examples in
+ * both come from the snapshot, new ones are read one by one, deleted ones are dropped, and a stale
+ * snapshot is rewritten in the background. With at most `maxExamples` per user that is 2 reads in the
+ * steady state and never more than `maxExamples + 3` operations.
+ */
+export class KvStore implements ExampleStore {
+  constructor(
+    private readonly kv: KVNamespace,
+    /** Runs the snapshot rewrite after the response (`ctx.waitUntil`). */
+    private readonly background: (work: Promise<unknown>) => void,
+  ) {}
+
+  async list(userId: string): Promise<StoredExample[]> {
+    const prefix = await userPrefix(userId);
+    const [snapshot, keys] = await Promise.all([this.readSnapshot(prefix), this.listKeys(prefix)]);
+    const examples: StoredExample[] = [];
+    const missing: KVNamespaceListKey<ExampleMetadata>[] = [];
+    for (const key of keys) {
+      const cached = snapshot.get(key.name.slice(prefix.length + 2));
+      if (cached) examples.push(cached);
+      else missing.push(key);
+    }
+    const fromSnapshot = examples.length;
+    for (const example of await Promise.all(missing.map((key) => this.readExample(prefix, key)))) {
+      if (example) examples.push(example);
+    }
+    if (missing.length > 0 || snapshot.size !== fromSnapshot) {
+      this.background(this.writeSnapshot(prefix, examples));
+    }
+    return examples;
+  }
+
+  async put(userId: string, examples: readonly StoredExample[]): Promise<void> {
+    const prefix = await userPrefix(userId);
+    await this.guard('write', () =>
+      Promise.all(
+        examples.map((e) => {
+          const metadata: ExampleMetadata = { label: e.label, model: e.model, createdAt: e.createdAt };
+          const bytes = new Float32Array(e.embedding); // a copy that owns its whole buffer, little-endian on every Workers host
+          return this.kv.put(`${prefix}e/${e.id}`, bytes.buffer, { metadata });
+        }),
+      ),
+    );
+  }
+
+  async delete(userId: string, ids: readonly string[]): Promise<void> {
+    const prefix = await userPrefix(userId);
+    await this.guard('delete', () => Promise.all(ids.map((id) => this.kv.delete(`${prefix}e/${id}`))));
+  }
+
+  async clear(userId: string): Promise<void> {
+    const prefix = await userPrefix(userId);
+    const keys = await this.listKeys(prefix);
+    await this.guard('delete', () => Promise.all([...keys.map((k) => this.kv.delete(k.name)), this.kv.delete(`${prefix}snapshot`)]));
+  }
+
+  private async listKeys(prefix: string): Promise<KVNamespaceListKey<ExampleMetadata>[]> {
+    const keys: KVNamespaceListKey<ExampleMetadata>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.guard('list', () => this.kv.list<ExampleMetadata>({ prefix: `${prefix}e/`, ...(cursor ? { cursor } : {}) }));
+      keys.push(...page.keys);
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    return keys;
+  }
+
+  /** The snapshot by id; an absent or unreadable one is empty (the example keys are the truth). */
+  private async readSnapshot(prefix: string): Promise<Map<string, StoredExample>> {
+    const text = await this.guard('read', () => this.kv.get(`${prefix}snapshot`, 'text'));
+    if (text === null) return new Map();
+    try {
+      return new Map(decodeExamples(text).map((e) => [e.id, e]));
+    } catch (err) {
+      console.warn(`Ignoring an unreadable snapshot at ${prefix}snapshot: ${String(err)}`);
+      return new Map();
+    }
+  }
+
+  private async readExample(prefix: string, key: KVNamespaceListKey<ExampleMetadata>): Promise<StoredExample | undefined> {
+    const bytes = await this.guard('read', () => this.kv.get(key.name, 'arrayBuffer'));
+    const meta = key.metadata;
+    if (bytes === null) return undefined; // deleted since the list
+    if (!meta || !isModelName(meta.model) || bytes.byteLength !== MODELS[meta.model].dim * 4) {
+      console.warn(`Skipping the malformed example at ${key.name}.`);
+      return undefined;
+    }
+    const id = key.name.slice(prefix.length + 2);
+    return { id, label: meta.label, model: meta.model, createdAt: meta.createdAt, embedding: new Float32Array(bytes) };
+  }
+
+  private async writeSnapshot(prefix: string, examples: readonly StoredExample[]): Promise<void> {
+    const model = examples[0]?.model;
+    try {
+      if (!model) await this.kv.delete(`${prefix}snapshot`);
+      else await this.kv.put(`${prefix}snapshot`, JSON.stringify(encodeExamples(model, examples)));
+    } catch (err) {
+      // A cache write: losing it (mixed models, KV's one-write-per-second limit) only costs reads later.
+      console.warn(`Snapshot not written for ${prefix}: ${String(err)}`);
+    }
+  }
+
+  private async guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (cause) {
+      throw new FewshotError('STORE_ERROR', `Workers KV ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+  }
+}
+
+/** Keys use a hash of the user id: fixed length, and no character of it can shape a key. */
+async function userPrefix(userId: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(checkUserId(userId)));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `u/${hex}/`;
+}
