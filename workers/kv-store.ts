@@ -10,6 +10,26 @@ interface ExampleMetadata {
   createdAt: number;
 }
 
+/** One key of a `list` page. */
+export interface KvListedKey<Metadata> {
+  name: string;
+  metadata?: Metadata;
+}
+
+/**
+ * The part of Workers KV the store uses. A `KVNamespace` binding satisfies it, and so does Miniflare's
+ * `getKVNamespace()` in Node, which is how the store is tested against real KV outside a worker.
+ */
+export interface KvNamespaceLike {
+  get(key: string, type: 'text'): Promise<string | null>;
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
+  put(key: string, value: string | ArrayBuffer, options?: { metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+  list<Metadata>(options: { prefix: string; cursor?: string }): Promise<
+    { keys: KvListedKey<Metadata>[]; list_complete: false; cursor: string } | { keys: KvListedKey<Metadata>[]; list_complete: true }
+  >;
+}
+
 /**
  * Examples in Workers KV, laid out for KV's limits (eventually consistent reads, about one write per
  * second per key, 1,000 operations per invocation):
@@ -26,7 +46,7 @@ interface ExampleMetadata {
  */
 export class KvStore implements ExampleStore {
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: KvNamespaceLike,
     /** Runs the snapshot rewrite after the response (`ctx.waitUntil`). */
     private readonly background: (work: Promise<unknown>) => void,
   ) {}
@@ -35,7 +55,7 @@ export class KvStore implements ExampleStore {
     const prefix = await userPrefix(userId);
     const [snapshot, keys] = await Promise.all([this.readSnapshot(prefix), this.listKeys(prefix)]);
     const examples: StoredExample[] = [];
-    const missing: KVNamespaceListKey<ExampleMetadata>[] = [];
+    const missing: KvListedKey<ExampleMetadata>[] = [];
     for (const key of keys) {
       const cached = snapshot.get(key.name.slice(prefix.length + 2));
       if (cached) examples.push(cached);
@@ -75,8 +95,8 @@ export class KvStore implements ExampleStore {
     await this.guard('delete', () => Promise.all([...keys.map((k) => this.kv.delete(k.name)), this.kv.delete(`${prefix}snapshot`)]));
   }
 
-  private async listKeys(prefix: string): Promise<KVNamespaceListKey<ExampleMetadata>[]> {
-    const keys: KVNamespaceListKey<ExampleMetadata>[] = [];
+  private async listKeys(prefix: string): Promise<KvListedKey<ExampleMetadata>[]> {
+    const keys: KvListedKey<ExampleMetadata>[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.guard('list', () => this.kv.list<ExampleMetadata>({ prefix: `${prefix}e/`, ...(cursor ? { cursor } : {}) }));
@@ -98,7 +118,7 @@ export class KvStore implements ExampleStore {
     }
   }
 
-  private async readExample(prefix: string, key: KVNamespaceListKey<ExampleMetadata>): Promise<StoredExample | undefined> {
+  private async readExample(prefix: string, key: KvListedKey<ExampleMetadata>): Promise<StoredExample | undefined> {
     const bytes = await this.guard('read', () => this.kv.get(key.name, 'arrayBuffer'));
     const meta = key.metadata;
     if (bytes === null) return undefined; // deleted since the list
