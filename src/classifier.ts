@@ -76,8 +76,7 @@ export class FewShotClassifier {
           `Open it with model ${foreign.model}, or use another store or user for ${spec.name}.`,
       );
     }
-    stored.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-    for (const example of stored) head.add(example.id, example.label, example.embedding);
+    for (const example of stored.sort(byAge)) head.add(example.id, example.label, example.embedding);
     return new FewShotClassifier(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
   }
 
@@ -179,9 +178,9 @@ export class FewShotClassifier {
     return this.head.listClasses();
   }
 
-  /** All of this user's examples in the portable, versioned format (see `ExamplesDocument`). */
+  /** All of this user's examples in the portable, versioned format (see `ExamplesDocument`), oldest first. */
   async export(): Promise<ExamplesDocument> {
-    return encodeExamples(this.embedder.spec.name, await this.store.list(this.userId));
+    return encodeExamples(this.embedder.spec.name, (await this.store.list(this.userId)).sort(byAge));
   }
 
   /**
@@ -218,4 +217,9 @@ export class FewShotClassifier {
       throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
     }
   }
+}
+
+/** Oldest first, ties by id: the order classes appear in, the same from every store. */
+function byAge(a: StoredExample, b: StoredExample): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
 }
