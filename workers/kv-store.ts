@@ -1,5 +1,6 @@
-import { decodeExamples, encodeExamples, type StoredExample } from '../src/codec.js';
+import { checkExampleId, decodeExamples, encodeExamples, type StoredExample } from '../src/codec.js';
 import { FewshotError } from '../src/errors.js';
+import { normalizeLabel } from '../src/labels.js';
 import { isModelName, MODELS, type ModelName } from '../src/models.js';
 import { checkUserId, type ExampleStore } from '../src/store.js';
 
@@ -58,14 +59,17 @@ export class KvStore implements ExampleStore {
     const missing: KvListedKey<ExampleMetadata>[] = [];
     for (const key of keys) {
       const cached = snapshot.get(key.name.slice(prefix.length + 2));
-      if (cached) examples.push(cached);
+      // An example overwritten by id since the snapshot was written has other metadata: read it again.
+      if (cached && sameMetadata(cached, key.metadata)) examples.push(cached);
       else missing.push(key);
     }
     const fromSnapshot = examples.length;
     for (const example of await Promise.all(missing.map((key) => this.readExample(prefix, key)))) {
       if (example) examples.push(example);
     }
-    if (missing.length > 0 || snapshot.size !== fromSnapshot) {
+    // Rewrite only when the snapshot would change: a malformed key that is skipped on every list must
+    // not cost a write on every list too.
+    if (examples.length !== fromSnapshot || snapshot.size !== fromSnapshot) {
       this.background(this.writeSnapshot(prefix, examples));
     }
     return examples;
@@ -73,6 +77,8 @@ export class KvStore implements ExampleStore {
 
   async put(userId: string, examples: readonly StoredExample[]): Promise<void> {
     const prefix = await userPrefix(userId);
+    // Ids become key names and must decode from the snapshot again: all are checked before any is written.
+    for (const e of examples) checkExampleId(e.id);
     await this.guard('write', () =>
       Promise.all(
         examples.map((e) => {
@@ -122,12 +128,14 @@ export class KvStore implements ExampleStore {
     const bytes = await this.guard('read', () => this.kv.get(key.name, 'arrayBuffer'));
     const meta = key.metadata;
     if (bytes === null) return undefined; // deleted since the list
-    if (!meta || !isModelName(meta.model) || bytes.byteLength !== MODELS[meta.model].dim * 4) {
+    const label = meta && canonicalLabel(meta.label);
+    if (!meta || label === undefined || !isModelName(meta.model) || bytes.byteLength !== MODELS[meta.model].dim * 4) {
       console.warn(`Skipping the malformed example at ${key.name}.`);
       return undefined;
     }
     const id = key.name.slice(prefix.length + 2);
-    return { id, label: meta.label, model: meta.model, createdAt: meta.createdAt, embedding: new Float32Array(bytes) };
+    // The label in the form the snapshot gives back, so both paths return the same example.
+    return { id, label, model: meta.model, createdAt: meta.createdAt, embedding: new Float32Array(bytes) };
   }
 
   private async writeSnapshot(prefix: string, examples: readonly StoredExample[]): Promise<void> {
@@ -147,6 +155,19 @@ export class KvStore implements ExampleStore {
     } catch (cause) {
       throw new FewshotError('STORE_ERROR', `Workers KV ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
+  }
+}
+
+function sameMetadata(example: StoredExample, meta: ExampleMetadata | undefined): boolean {
+  return meta !== undefined && example.label === canonicalLabel(meta.label) && example.model === meta.model && example.createdAt === meta.createdAt;
+}
+
+/** A label as `decodeExamples` returns it (NFC, trimmed), or undefined for one it would refuse. */
+function canonicalLabel(label: unknown): string | undefined {
+  try {
+    return normalizeLabel(label);
+  } catch {
+    return undefined;
   }
 }
 
