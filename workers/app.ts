@@ -4,7 +4,7 @@ import { FewShotClassifier } from '../src/classifier.js';
 import { decodeExamples } from '../src/codec.js';
 import { FewshotError } from '../src/errors.js';
 import { requireUser, type AuthVariables } from './auth.js';
-import type { Env } from './env.js';
+import { countVar, type Env } from './env.js';
 import { errorResponse, HttpError } from './http-errors.js';
 import { readInput, type RequestInput } from './input.js';
 import { KvStore } from './kv-store.js';
@@ -100,7 +100,7 @@ function openClassifier(c: AppContext): Promise<FewShotClassifier> {
 /** Caps the body before it is read: by `content-length` when sent, else while streaming. */
 function limitBody(): MiddlewareHandler<AppEnv> {
   return (c, next) => {
-    const maxSize = Number(c.env.MAX_BODY_BYTES ?? WORKER_IMAGE_LIMITS.maxBytes);
+    const maxSize = countVar(c.env, 'MAX_BODY_BYTES', WORKER_IMAGE_LIMITS.maxBytes);
     return bodyLimit({
       maxSize,
       onError: (c) => errorResponse(c, new HttpError(413, 'BODY_TOO_LARGE', `The request body is over ${maxSize} bytes.`)),
@@ -125,7 +125,7 @@ function deviceEmbedding(classifier: FewShotClassifier, input: Extract<RequestIn
 }
 
 function checkQuota(c: AppContext, classifier: FewShotClassifier, adding: number): void {
-  const max = Number(c.env.MAX_EXAMPLES_PER_USER ?? DEFAULT_MAX_EXAMPLES);
+  const max = countVar(c.env, 'MAX_EXAMPLES_PER_USER', DEFAULT_MAX_EXAMPLES);
   const { examples } = classifier.info();
   if (examples + adding > max) {
     throw new FewshotError('QUOTA_EXCEEDED', `A user may store at most ${max} examples; you have ${examples}. Delete a class or examples first.`);

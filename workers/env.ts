@@ -15,3 +15,14 @@ export interface Env {
   /** Largest request body accepted, in bytes (default 8 MiB). */
   MAX_BODY_BYTES?: string;
 }
+
+/** A whole-number var, or `fallback` when unset; a malformed value is a deployment error, never ignored. */
+export function countVar(env: Env, name: 'MAX_EXAMPLES_PER_USER' | 'MAX_BODY_BYTES', fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number; it is ${JSON.stringify(raw)} (wrangler.toml [vars]).`);
+  }
+  return value;
+}
