@@ -8,9 +8,9 @@ import { normalizeLabel } from './labels.js';
 import type { ModelName } from './models.js';
 import { checkUserId, type ExampleStore } from './store.js';
 
-export interface ClassifierParts {
+export interface ClassifierParts<Input = ImageInput> {
   userId: string;
-  embedder: Embedder;
+  embedder: Embedder<Input>;
   store: ExampleStore;
   head?: HeadSettings;
   /**
@@ -49,10 +49,10 @@ export interface ClassifierInfo {
  * every change is written to the store first and applied to the in-memory head only once it is stored,
  * so a failed write never leaves the two disagreeing.
  */
-export class FewShotClassifier {
+export class FewShotClassifier<Input = ImageInput> {
   private constructor(
     readonly userId: string,
-    private readonly embedder: Embedder,
+    private readonly embedder: Embedder<Input>,
     private readonly store: ExampleStore,
     private readonly head: FewShotHead,
     private readonly embedOptions: EmbedOptions,
@@ -62,32 +62,42 @@ export class FewShotClassifier {
    * Opens a user's classifier, loading the examples already stored for them.
    * @throws FewshotError `MODEL_MISMATCH` when the store holds another model's embeddings for this user.
    */
-  static async open(parts: ClassifierParts): Promise<FewShotClassifier> {
+  static async open<Input = ImageInput>(parts: ClassifierParts<Input>): Promise<FewShotClassifier<Input>> {
     const userId = checkUserId(parts.userId);
-    const spec = parts.embedder.spec;
-    const settings = parts.head ?? {};
-    const head = new FewShotHead(headOptions(spec, settings));
-    const stored = await parts.store.list(userId);
+    const head = new FewShotHead(headOptions(parts.embedder.spec, parts.head ?? {}));
+    const classifier = new FewShotClassifier<Input>(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
+    await classifier.reload();
+    return classifier;
+  }
+
+  /**
+   * Reads the user's examples from the store again, for changes made by someone else (another tab, another
+   * process on the same store). Nothing changes when the read fails.
+   * @throws FewshotError `MODEL_MISMATCH` when the store holds another model's embeddings for this user.
+   */
+  async reload(): Promise<void> {
+    const spec = this.embedder.spec;
+    const stored = await this.store.list(this.userId);
     const foreign = stored.find((e) => e.model !== spec.name || e.embedding.length !== spec.dim);
     if (foreign) {
       throw new FewshotError(
         'MODEL_MISMATCH',
-        `User "${userId}" has examples made with ${foreign.model}, but this classifier uses ${spec.name}. ` +
+        `User "${this.userId}" has examples made with ${foreign.model}, but this classifier uses ${spec.name}. ` +
           `Open it with model ${foreign.model}, or use another store or user for ${spec.name}.`,
       );
     }
-    for (const example of stored.sort(byAge)) head.add(example.id, example.label, example.embedding);
-    return new FewShotClassifier(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
+    this.head.clear();
+    for (const example of stored.sort(byAge)) this.head.add(example.id, example.label, example.embedding);
   }
 
   /** Learns one example of `label` from an image. One is enough; up to five per class helps. */
-  async addExample(label: string, image: ImageInput): Promise<AddedExample> {
+  async addExample(label: string, image: Input): Promise<AddedExample> {
     const [added] = await this.addExamples(label, [image]);
     return added as AddedExample;
   }
 
   /** Learns several images of one label, embedded as a batch. All are validated before any is stored. */
-  async addExamples(label: string, images: readonly ImageInput[]): Promise<AddedExample[]> {
+  async addExamples(label: string, images: readonly Input[]): Promise<AddedExample[]> {
     const canonical = normalizeLabel(label);
     const embeddings = await this.embedder.embedBatch(images, this.embedOptions);
     return this.addEmbeddings(canonical, embeddings);
@@ -125,13 +135,13 @@ export class FewShotClassifier {
    * Classifies an image against this user's classes.
    * @throws FewshotError `NO_CLASSES` before the first example, image errors for bad input.
    */
-  async classify(image: ImageInput): Promise<Prediction> {
+  async classify(image: Input): Promise<Prediction> {
     this.requireClasses();
     return this.head.classify(await this.embedder.embed(image, this.embedOptions));
   }
 
   /** Classifies many images, embedded as batches. */
-  async classifyMany(images: readonly ImageInput[]): Promise<Prediction[]> {
+  async classifyMany(images: readonly Input[]): Promise<Prediction[]> {
     this.requireClasses();
     const embeddings = await this.embedder.embedBatch(images, this.embedOptions);
     return embeddings.map((e) => this.head.classify(e));
@@ -143,7 +153,7 @@ export class FewShotClassifier {
   }
 
   /** Embeds an image without learning it (for hybrid mode or your own processing). */
-  embed(image: ImageInput): Promise<Float32Array> {
+  embed(image: Input): Promise<Float32Array> {
     return this.embedder.embed(image, this.embedOptions);
   }
 

@@ -23,15 +23,18 @@ export interface EmbedOptions {
   flip?: boolean;
 }
 
-/** Turns images into embedding vectors with a frozen MobileNet. */
-export interface Embedder {
+/**
+ * Turns images into embedding vectors with a frozen MobileNet. `Input` is what it accepts: the core's
+ * {@link ImageInput}, or more for a platform adapter (the browser SDK adds elements, bitmaps and blobs).
+ */
+export interface Embedder<Input = ImageInput> {
   readonly spec: ModelSpec;
   /** The TF.js backend the model runs on (`wasm`, `webgpu`, `cpu`...). */
   readonly backend: string;
   /** One image to one embedding (not normalised: the head normalises). */
-  embed(input: ImageInput, options?: EmbedOptions): Promise<Float32Array>;
+  embed(input: Input, options?: EmbedOptions): Promise<Float32Array>;
   /** Many images through the network in batches; same results as `embed`. */
-  embedBatch(inputs: readonly ImageInput[], options?: EmbedOptions): Promise<Float32Array[]>;
+  embedBatch(inputs: readonly Input[], options?: EmbedOptions): Promise<Float32Array[]>;
   /** Frees the weights. The embedder is unusable afterwards. */
   dispose(): void;
 }
