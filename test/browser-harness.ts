@@ -1,0 +1,79 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { defaultModelDir } from '../node/model-files.js';
+import { datasetsDir, repoRoot } from './paths.js';
+
+/** Debian's Chromium (`.ci/run` installs it); never a browser downloaded by playwright. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Flags for a headless Chromium on a closed network (see the env notes); WebGPU through SwiftShader. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+];
+
+/**
+ * Serves a folder's files as they are at `mount` (Vite would try to transform extension-less weight shards).
+ * Used for `models/` (filled by fetch-model) and ../shared/datasets, which are never copied into the repo.
+ */
+function serveFolder(mount: string, dir: string): Plugin {
+  return {
+    name: `fewshot-serve${mount}`,
+    configureServer(server) {
+      server.middlewares.use(mount, (req, res, next) => {
+        const path = normalize(join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]!)));
+        if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) return next();
+        const type = path.endsWith('.json') ? 'application/json' : path.endsWith('.png') ? 'image/png' : path.endsWith('.jpg') ? 'image/jpeg' : 'application/octet-stream';
+        res.setHeader('content-type', type);
+        createReadStream(path).pipe(res);
+      });
+    },
+  };
+}
+
+/** A Vite dev server over the repository: the SDK from source, the model folders (fetch-model) and the datasets. */
+export async function startPageServer(): Promise<{ url: string; server: ViteDevServer }> {
+  const server = await createServer({
+    root: repoRoot,
+    configFile: false,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    plugins: [serveFolder('/datasets', datasetsDir), serveFolder('/models', defaultModelDir())],
+    optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow-models/mobilenet', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', 'idb-keyval', 'jpeg-js', 'fast-png', 'image-size'] },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('The page server has no port.');
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A browser whose profile (IndexedDB, caches) lives in `profileDir` and survives a restart. */
+export async function launchPersistent(profileDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Opens the test page and waits until the SDK is on `window.sdk`. */
+export async function openTestPage(context: Browser | BrowserContext, baseUrl: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  await page.goto(`${baseUrl}/test/browser/page.html`);
+  await page.waitForFunction(() => window.sdkReady === true, undefined, { timeout: 120_000 });
+  return page;
+}
+
+/** tfjs's WASM binaries as the dev server serves them. */
+export const WASM_PATHS = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
