@@ -1,7 +1,6 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { join, normalize } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { createServer, type ViteDevServer } from 'vite';
+import { serveFolder } from '../scripts/vite-serve-folder.js';
 import { defaultModelDir } from '../node/model-files.js';
 import { datasetsDir, repoRoot } from './paths.js';
 
@@ -21,25 +20,6 @@ const CHROMIUM_ARGS = [
   '--use-angle=swiftshader',
   '--use-webgpu-adapter=swiftshader',
 ];
-
-/**
- * Serves a folder's files as they are at `mount` (Vite would try to transform extension-less weight shards).
- * Used for `models/` (filled by fetch-model) and ../shared/datasets, which are never copied into the repo.
- */
-function serveFolder(mount: string, dir: string): Plugin {
-  return {
-    name: `fewshot-serve${mount}`,
-    configureServer(server) {
-      server.middlewares.use(mount, (req, res, next) => {
-        const path = normalize(join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]!)));
-        if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) return next();
-        const type = path.endsWith('.json') ? 'application/json' : path.endsWith('.png') ? 'image/png' : path.endsWith('.jpg') ? 'image/jpeg' : 'application/octet-stream';
-        res.setHeader('content-type', type);
-        createReadStream(path).pipe(res);
-      });
-    },
-  };
-}
 
 /** A Vite dev server over the repository: the SDK from source, the model folders (fetch-model) and the datasets. */
 export async function startPageServer(): Promise<{ url: string; server: ViteDevServer }> {
