@@ -19,6 +19,7 @@ export { startBackend, type BackendChoice, type BackendName } from './backend.js
 export { IndexedDbStore } from './idb-store.js';
 export { toCoreInput, type BrowserImageInput } from './inputs.js';
 export { cachedModelSource } from './model-cache.js';
+export { connectWorker, type WorkerClassifier } from './worker-client.js';
 
 /** A user's classifier in the browser: the core classifier taking page images as well. */
 export type BrowserClassifier = FewShotClassifier<BrowserImageInput>;

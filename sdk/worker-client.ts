@@ -1,0 +1,56 @@
+import { proxy, transfer, wrap, type Remote } from 'comlink';
+import type { AddedExample, ClassifierInfo } from '../src/classifier.js';
+import type { ExamplesDocument } from '../src/codec.js';
+import { FewshotError } from '../src/errors.js';
+import type { ClassSummary, Prediction } from '../src/head.js';
+import type { BrowserClassifierOptions, BrowserClassifier } from './index.js';
+import type { BrowserImageInput } from './inputs.js';
+import type { WorkerApi } from './worker.js';
+import { keepErrorCodes } from './worker-protocol.js';
+
+/** The classifier running in a Web Worker: the same verbs, every one asynchronous. */
+export interface WorkerClassifier {
+  addExample(label: string, image: BrowserImageInput): Promise<AddedExample>;
+  classify(image: BrowserImageInput): Promise<Prediction>;
+  listClasses(): Promise<ClassSummary[]>;
+  removeClass(label: string): Promise<number>;
+  removeExample(id: string): Promise<boolean>;
+  export(): Promise<ExamplesDocument>;
+  import(document: ExamplesDocument | string): Promise<number>;
+  info(): Promise<ClassifierInfo>;
+}
+
+/**
+ * Opens a user's classifier inside `worker` (started from `sdk/worker.ts`). Page-only images (`<img>`,
+ * `<canvas>`, `<video>`) are turned into ImageBitmaps here and transferred, so nothing is copied twice.
+ */
+export async function connectWorker(worker: Worker, options: BrowserClassifierOptions): Promise<WorkerClassifier> {
+  keepErrorCodes();
+  const { onChange, ...rest } = options;
+  const remote = (await wrap<WorkerApi>(worker).open({ ...rest, ...(onChange ? { onChange: proxy(onChange) } : {}) })) as unknown as Remote<BrowserClassifier>;
+  return {
+    addExample: async (label, image) => remote.addExample(label, await sendable(image)),
+    classify: async (image) => remote.classify(await sendable(image)),
+    listClasses: () => remote.listClasses(),
+    removeClass: (label) => remote.removeClass(label),
+    removeExample: (id) => remote.removeExample(id),
+    export: () => remote.export(),
+    import: (document) => remote.import(document),
+    info: () => remote.info(),
+  };
+}
+
+/** DOM images cannot be posted to a worker: an ImageBitmap of the current picture can, without a copy. */
+async function sendable(image: BrowserImageInput): Promise<BrowserImageInput> {
+  const domOnly = [globalThis.HTMLImageElement, globalThis.HTMLCanvasElement, globalThis.HTMLVideoElement].some(
+    (type) => typeof type === 'function' && image instanceof type,
+  );
+  if (!domOnly) return image;
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(image as ImageBitmapSource);
+  } catch (cause) {
+    throw new FewshotError('INVALID_IMAGE', `This image cannot be read (not loaded, no pixels, or broken): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return transfer(bitmap, [bitmap]);
+}
