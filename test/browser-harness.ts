@@ -37,8 +37,10 @@ export async function startPageServer(): Promise<{ url: string; server: ViteDevS
   return { url: `http://127.0.0.1:${address.port}`, server };
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/** Headless Debian Chromium; `webgpu: false` leaves WebGPU off, as on most machines without a GPU. */
+export async function launchBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => !/webgpu|swiftshader|Vulkan/i.test(a)) : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
 /** A browser whose profile (IndexedDB, caches) lives in `profileDir` and survives a restart. */
@@ -57,3 +59,37 @@ export async function openTestPage(context: Browser | BrowserContext, baseUrl: s
 
 /** tfjs's WASM binaries as the dev server serves them. */
 export const WASM_PATHS = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+
+/**
+ * A plain static file server on its own port: the "model server" the offline test stops, and a foreign
+ * origin for cross-origin images. With `cors`, any page may read its files; without, images it serves taint
+ * a canvas.
+ */
+export async function startStaticServer(dir: string, options: { cors: boolean }): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const { createReadStream, existsSync, statSync } = await import('node:fs');
+  const { join, normalize, resolve } = await import('node:path');
+  const root = resolve(dir);
+  const server = createHttpServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0]!)));
+    if (options.cors) res.setHeader('access-control-allow-origin', '*');
+    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
+      res.statusCode = 404;
+      res.end('not found');
+      return;
+    }
+    res.setHeader('content-type', path.endsWith('.json') ? 'application/json' : path.endsWith('.jpg') ? 'image/jpeg' : 'application/octet-stream');
+    createReadStream(path).pipe(res);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('The static server has no port.');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
