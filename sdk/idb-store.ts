@@ -1,4 +1,4 @@
-import { clear, createStore, delMany, setMany, values, type UseStore } from 'idb-keyval';
+import { clear, createStore, delMany, promisifyRequest, values, type UseStore } from 'idb-keyval';
 import type { StoredExample } from '../src/codec.js';
 import { FewshotError } from '../src/errors.js';
 import { checkUserId, type ExampleStore } from '../src/store.js';
@@ -22,7 +22,19 @@ export class IndexedDbStore implements ExampleStore {
   }
 
   async put(userId: string, examples: readonly StoredExample[]): Promise<void> {
-    await guard('write', () => setMany(examples.map((e) => [e.id, { ...e, embedding: Float32Array.from(e.embedding) }]), this.storeOf(userId)));
+    await guard('write', () =>
+      this.storeOf(userId)('readwrite', (store) => {
+        try {
+          for (const e of examples) store.put({ ...e, embedding: Float32Array.from(e.embedding) }, e.id);
+        } catch (err) {
+          // A put that throws (a value that cannot be stored, a full disk) must not let the earlier puts of
+          // this batch commit: abort, so the batch is stored whole or not at all.
+          store.transaction.abort();
+          throw err;
+        }
+        return promisifyRequest(store.transaction);
+      }),
+    );
     this.announce(userId);
   }
 

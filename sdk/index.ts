@@ -66,7 +66,7 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   if (!options || typeof options !== 'object') throw new FewshotError('INVALID_ARGUMENT', 'createClassifier needs an options object with a userId.');
   const { name, url, version } = modelOf(options.model);
   await startBackend({ ...(options.backend ? { backend: options.backend } : {}), ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}) });
-  const cacheKey = `${name} ${url} ${options.cacheModel !== false}`;
+  const cacheKey = `${name} ${url} ${version} ${options.cacheModel !== false}`;
   let core = embedders.get(cacheKey);
   if (!core) {
     const source = options.cacheModel === false ? url : cachedModelSource(url, name, version);
