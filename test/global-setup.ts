@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultModelDir } from '../node/model-files.js';
 import { MODELS } from '../src/models.js';
+import { CHROMIUM } from './browser-harness.js';
 import { caltechDir, cliPath, omniglotDir } from './paths.js';
 
 /** Fails fast, with the fix, when the real weights, images or build the tests run on are missing. */
@@ -16,4 +17,5 @@ export default function setup(): void {
     if (!existsSync(dir)) throw new Error(`No test images at ${dir}: set FEWSHOT_DATASETS to a folder laid out like ../shared/datasets.`);
   }
   if (!existsSync(cliPath)) throw new Error(`No built CLI at ${cliPath}: run \`npm run build\`.`);
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM} for the browser tests: \`apt-get install chromium\` (Debian's), or set CHROMIUM_PATH.`);
 }
