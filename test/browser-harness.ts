@@ -22,12 +22,14 @@ const CHROMIUM_ARGS = [
 ];
 
 /** A Vite dev server over the repository: the SDK from source, the model folders (fetch-model) and the datasets. */
-export async function startPageServer(): Promise<{ url: string; server: ViteDevServer }> {
+export async function startPageServer(options: { crossOriginIsolated?: boolean } = {}): Promise<{ url: string; server: ViteDevServer }> {
+  // The headers that make a page cross-origin isolated, which lets tfjs run WASM with threads.
+  const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
   const server = await createServer({
     root: repoRoot,
     configFile: false,
     logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ...(options.crossOriginIsolated ? { headers: isolation } : {}) },
     plugins: [serveFolder('/datasets', datasetsDir), serveFolder('/models', defaultModelDir())],
     optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow-models/mobilenet', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', 'idb-keyval', 'jpeg-js', 'fast-png', 'image-size'] },
   });

@@ -233,3 +233,32 @@ describe('backends in a Chromium without WebGPU', () => {
     expect(result).toEqual({ explicit: 'BACKEND_UNAVAILABLE', auto: 'wasm' });
   });
 });
+
+describe('WASM threads on a cross-origin isolated page (COOP/COEP headers)', () => {
+  let server: Awaited<ReturnType<typeof startPageServer>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startPageServer({ crossOriginIsolated: true });
+    browser = await launchBrowser({ webgpu: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.server.close();
+  });
+
+  it('runs the multithreaded WASM build and classifies', async () => {
+    const page = await openTestPage(browser, server.url);
+    const result = await page.evaluate(
+      async ({ examples, query, model, wasmPaths }) => {
+        const { sdk, testing, tf } = window;
+        const clf = await sdk.createClassifier({ userId: 'threads', backend: 'wasm', wasmPaths, model });
+        for (const e of examples) await clf.addExample(e.label, await testing.blob(e.url));
+        const prediction = await clf.classify(await testing.blob(query));
+        return { isolated: crossOriginIsolated, threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'), backend: tf.getBackend(), label: prediction.label };
+      },
+      { examples: [{ label: 'anchor', url: urlOf('anchor', 0) }, { label: 'bass', url: urlOf('bass', 0) }], query: urlOf('anchor', 2), model: V2, wasmPaths: WASM_PATHS },
+    );
+    expect(result).toEqual({ isolated: true, threads: true, backend: 'wasm', label: 'anchor' });
+  });
+});
