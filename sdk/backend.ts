@@ -55,7 +55,7 @@ async function startExplicit(name: BackendName, options: BackendOptions): Promis
       await import('@tensorflow/tfjs-backend-webgpu');
     } else if (name === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      wasm.setWasmPaths(options.wasmPaths ?? new URL('./', import.meta.url).href);
+      wasm.setWasmPaths(options.wasmPaths ?? new URL(/* @vite-ignore */ './', import.meta.url).href); // without the comment Vite resolves './' to sdk/index.ts and inlines it
     } else {
       await import('@tensorflow/tfjs-backend-cpu');
     }

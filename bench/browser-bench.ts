@@ -1,0 +1,551 @@
+/**
+ * npm run bench:browser [-- --json] [--quick] [--build] [--out docs/bench-browser.json]
+ *
+ * The BUILT browser SDK (dist/sdk/, `npm run build:sdk`) in Debian Chromium headless (playwright-core, the
+ * flags of test/browser-harness.ts: WebGPU through SwiftShader, i.e. on the CPU: real WebGPU code, slow),
+ * loaded by a plain page (`import { createClassifier } from '/dist/sdk/index.js'`) from a plain static
+ * server, as an app would ship it:
+ *
+ *  1. bundle size: bench/sdk-size.ts (JS per path, gzip -9; the .wasm separately)
+ *  2. warm classify latency per backend (webgpu, wasm, cpu) and model (mobilenet_v2_100, mobilenet_v1_025):
+ *     one page per pair (a page runs one backend), two classifiers on the same loaded model, flip on (the
+ *     default) and off, 2 examples each; after warm-up, single-image `classify(img)` calls on a decoded
+ *     Caltech <img>, flip on and off alternating; median and p90 (the page draws the image, reads the
+ *     pixels, embeds, runs the head)
+ *  3. model load: `createClassifier` (backend wasm, cacheModel: true, the default) on a fresh browser
+ *     profile (weights from the network: the local server, loopback) vs the same profile after a browser
+ *     restart (weights from IndexedDB); the bytes the server sent for /models/ prove where they came from.
+ *     Also the first classify after it.
+ *
+ * Progress goes to stderr; with --json stdout carries exactly one JSON object. `--out <file>` also writes it.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join, normalize, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { defaultModelDir } from '../node/model-files.js';
+import { MODELS, type ModelName } from '../src/models.js';
+import { launchBrowser, launchPersistent } from '../test/browser-harness.js';
+import { datasetsDir, REPO_ROOT } from './env.js';
+import { table } from './report.js';
+import { formatSdkSize, measureSdkSize, SDK_DIST, type SdkSizeResult } from './sdk-size.js';
+import { log, median, now, ratio, round } from './stats.js';
+
+// ------------------------------------------------------------------------------------ server and page
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.ts': 'text/plain',
+};
+
+/** The page an app would write: the built SDK imported as a plain ES module, nothing else. */
+export const SDK_PAGE_HTML = `<!doctype html>
+<html>
+  <head><meta charset="utf-8" /><title>fewshot-edge dist/sdk</title></head>
+  <body>
+    <script type="module">
+      import { createClassifier, isFewshotError } from '/dist/sdk/index.js';
+      window.fewshot = { createClassifier, isFewshotError };
+      window.fewshotReady = true;
+    </script>
+  </body>
+</html>
+`;
+
+export interface SdkServer {
+  url: string;
+  /** Bytes sent per top-level folder (`/dist/sdk`, `/models`, `/datasets`) since the last reset. */
+  bytes: Map<string, number>;
+  /** Every path requested since the last reset, with its status. */
+  requests: { path: string; status: number }[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A plain static server (no bundler, no transforms): `/sdk.html` (the page above), `/dist/sdk/` (the build),
+ * `/models/` (fetch-model's folder) and `/datasets/` (the real images). No cache headers, so the browser's
+ * HTTP cache keeps nothing between page loads: only the SDK's IndexedDB model cache does.
+ */
+export async function startSdkServer(options: { sdkDir?: string } = {}): Promise<SdkServer> {
+  const mounts: [string, string][] = [
+    ['/dist/sdk/', resolve(options.sdkDir ?? SDK_DIST)],
+    ['/models/', defaultModelDir()],
+    ['/datasets/', datasetsDir()],
+  ];
+  const bytes = new Map<string, number>();
+  const requests: { path: string; status: number }[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    const send = (status: number, type: string, body: string): void => {
+      requests.push({ path, status });
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (path === '/sdk.html') return send(200, TYPES['.html']!, SDK_PAGE_HTML);
+    if (path === '/favicon.ico') return send(404, 'text/plain', 'no icon');
+    const mount = mounts.find(([prefix]) => path.startsWith(prefix));
+    const file = mount ? normalize(join(mount[1], path.slice(mount[0].length))) : undefined;
+    if (!mount || !file || !file.startsWith(mount[1]) || !existsSync(file) || !statSync(file).isFile()) return send(404, 'text/plain', 'not found');
+    const size = statSync(file).size;
+    const folder = mount[0].replace(/\/$/, '');
+    bytes.set(folder, (bytes.get(folder) ?? 0) + size);
+    requests.push({ path, status: 200 });
+    res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('The SDK server has no port.');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    bytes,
+    requests,
+    reset() {
+      bytes.clear();
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+/** Opens /sdk.html and waits until the built SDK is imported (`window.fewshot`). */
+export async function openSdkPage(context: Browser | BrowserContext, baseUrl: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => log(`page error: ${err.message}`));
+  // tsx (esbuild keepNames) wraps the named functions inside page.evaluate callbacks in `__name(fn, 'name')`.
+  await page.addInitScript('globalThis.__name = (fn) => fn;');
+  await page.goto(`${baseUrl}/sdk.html`);
+  await page.waitForFunction(() => (window as unknown as { fewshotReady?: boolean }).fewshotReady === true, undefined, { timeout: 60_000 });
+  return page;
+}
+
+/** The model URL the page uses: fetch-model's folder as the server mounts it. */
+export const modelUrl = (model: ModelName): string => `/models/${MODELS[model].folder}/model.json`;
+
+/** Two visually distinct Caltech classes: one example each, and a different picture of the first as the query. */
+export async function caltechPicks(): Promise<{ examples: { label: string; url: string }[]; query: { label: string; url: string } }> {
+  const root = join(datasetsDir(), 'caltech101', 'images');
+  const files = async (label: string): Promise<string[]> => (await readdir(join(root, label))).filter((f) => f.endsWith('.jpg')).sort();
+  const [a, b] = ['accordion', 'dalmatian'];
+  const filesA = await files(a!);
+  const filesB = await files(b!);
+  const url = (label: string, file: string): string => `/datasets/caltech101/images/${label}/${file}`;
+  return {
+    examples: [
+      { label: a!, url: url(a!, filesA[0]!) },
+      { label: b!, url: url(b!, filesB[0]!) },
+    ],
+    query: { label: a!, url: url(a!, filesA[1]!) },
+  };
+}
+
+/** What the page sees of the SDK (the module's exports are only typed here, not imported). */
+interface PageSdk {
+  createClassifier(options: Record<string, unknown>): Promise<{
+    addExample(label: string, image: unknown): Promise<unknown>;
+    classify(image: unknown): Promise<{ label: string; confidence: number }>;
+    info(): { backend: string; flip: boolean; model: string };
+  }>;
+}
+
+// ----------------------------------------------------------------------------------------- options
+
+interface Options {
+  json: boolean;
+  quick: boolean;
+  build: boolean;
+  out: string | undefined;
+}
+
+interface Plan {
+  warmups: number;
+  minReps: number;
+  maxReps: number;
+  /** Per backend and model, both flip settings together. */
+  budgetMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, build: { type: 'boolean', default: false }, out: { type: 'string' } },
+    strict: true,
+  });
+  return { json: values.json ?? false, quick: values.quick ?? false, build: values.build ?? false, out: values.out };
+}
+
+const planFor = (quick: boolean): Plan => (quick ? { warmups: 2, minReps: 3, maxReps: 5, budgetMs: 10_000 } : { warmups: 5, minReps: 10, maxReps: 40, budgetMs: 45_000 });
+
+const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+const MODEL_NAMES: readonly ModelName[] = ['mobilenet_v2_100', 'mobilenet_v1_025'];
+
+// ------------------------------------------------------------------------------------------ latency
+
+interface LatencyResult {
+  model: ModelName;
+  backend: (typeof BACKENDS)[number];
+  active_backend: string | null;
+  error: string | null;
+  create_ms: number | null;
+  first_classify_ms: number | null;
+  label: string | null;
+  reps: number;
+  flip: { median_ms: number | null; p90_ms: number | null };
+  no_flip: { median_ms: number | null; p90_ms: number | null };
+  flip_over_no_flip: number | null;
+}
+
+function p90(samples: readonly number[]): number | null {
+  if (samples.length === 0) return null;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+}
+
+async function measureLatency(browser: Browser, baseUrl: string, model: ModelName, backend: (typeof BACKENDS)[number], plan: Plan): Promise<LatencyResult> {
+  const picks = await caltechPicks();
+  const page = await openSdkPage(browser, baseUrl);
+  try {
+    const r = await page.evaluate(
+      async ({ backend, model, url, picks, plan }) => {
+        const { createClassifier } = (window as unknown as { fewshot: PageSdk }).fewshot;
+        const image = async (src: string): Promise<HTMLImageElement> => {
+          const img = new Image();
+          img.src = src;
+          await img.decode();
+          return img;
+        };
+        const examples = await Promise.all(picks.examples.map(async (e) => ({ label: e.label, img: await image(e.url) })));
+        const query = await image(picks.query.url);
+        const t0 = performance.now();
+        const withFlip = await createClassifier({ userId: `bench-${backend}-${model}-flip`, backend, model: { name: model, url }, cacheModel: false });
+        const createMs = performance.now() - t0;
+        const noFlip = await createClassifier({ userId: `bench-${backend}-${model}-noflip`, backend, model: { name: model, url }, cacheModel: false, flip: false });
+        for (const clf of [withFlip, noFlip]) for (const e of examples) await clf.addExample(e.label, e.img);
+        const t1 = performance.now();
+        const first = await withFlip.classify(query);
+        const firstMs = performance.now() - t1;
+        for (let i = 0; i < plan.warmups; i++) {
+          await withFlip.classify(query);
+          await noFlip.classify(query);
+        }
+        const flip: number[] = [];
+        const plain: number[] = [];
+        const start = performance.now();
+        while (flip.length < plan.maxReps && (flip.length < plan.minReps || performance.now() - start < plan.budgetMs)) {
+          let t = performance.now();
+          await withFlip.classify(query);
+          flip.push(performance.now() - t);
+          t = performance.now();
+          await noFlip.classify(query);
+          plain.push(performance.now() - t);
+        }
+        return { active: withFlip.info().backend, createMs, firstMs, label: first.label, flip, plain };
+      },
+      { backend, model, url: modelUrl(model), picks, plan },
+    );
+    const flipMedian = median(r.flip);
+    const plainMedian = median(r.plain);
+    return {
+      model,
+      backend,
+      active_backend: r.active,
+      error: null,
+      create_ms: round(r.createMs),
+      first_classify_ms: round(r.firstMs),
+      label: r.label,
+      reps: r.flip.length,
+      flip: { median_ms: round(flipMedian), p90_ms: round(p90(r.flip)) },
+      no_flip: { median_ms: round(plainMedian), p90_ms: round(p90(r.plain)) },
+      flip_over_no_flip: ratio(flipMedian, plainMedian),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    log(`${backend} ${model} failed: ${message}`);
+    return { model, backend, active_backend: null, error: message, create_ms: null, first_classify_ms: null, label: null, reps: 0, flip: { median_ms: null, p90_ms: null }, no_flip: { median_ms: null, p90_ms: null }, flip_over_no_flip: null };
+  } finally {
+    await page.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------- model load
+
+interface LoadSample {
+  create_ms: number | null;
+  first_classify_ms: number | null;
+  model_bytes_from_server: number;
+  sdk_bytes_from_server: number;
+  active_backend: string | null;
+  error: string | null;
+}
+
+interface LoadResult {
+  model: ModelName;
+  backend: 'wasm';
+  model_files_bytes: number;
+  cold_network: LoadSample;
+  cached_indexeddb: LoadSample;
+  cached_over_cold: number | null;
+}
+
+async function timeCreate(context: BrowserContext, server: SdkServer, model: ModelName): Promise<LoadSample> {
+  const picks = await caltechPicks();
+  const page = await openSdkPage(context, server.url);
+  server.reset();
+  try {
+    const r = await page.evaluate(
+      async ({ model, url, picks }) => {
+        const { createClassifier } = (window as unknown as { fewshot: PageSdk }).fewshot;
+        const blob = async (src: string): Promise<Blob> => (await fetch(src)).blob();
+        const example = await blob(picks.examples[0]!.url);
+        const query = await blob(picks.query.url);
+        const t0 = performance.now();
+        const clf = await createClassifier({ userId: `load-${model}`, backend: 'wasm', model: { name: model, url } });
+        const createMs = performance.now() - t0;
+        await clf.addExample(picks.examples[0]!.label, example);
+        const t1 = performance.now();
+        await clf.classify(query);
+        return { createMs, firstMs: performance.now() - t1, active: clf.info().backend };
+      },
+      { model, url: modelUrl(model), picks },
+    );
+    return {
+      create_ms: round(r.createMs),
+      first_classify_ms: round(r.firstMs),
+      model_bytes_from_server: server.bytes.get('/models') ?? 0,
+      sdk_bytes_from_server: server.bytes.get('/dist/sdk') ?? 0,
+      active_backend: r.active,
+      error: null,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    log(`load ${model} failed: ${message}`);
+    return { create_ms: null, first_classify_ms: null, model_bytes_from_server: server.bytes.get('/models') ?? 0, sdk_bytes_from_server: 0, active_backend: null, error: message };
+  } finally {
+    await page.close();
+  }
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir)) if (f === 'model.json' || f.includes('shard')) total += (await stat(join(dir, f))).size;
+  return total;
+}
+
+async function measureLoads(server: SdkServer): Promise<LoadResult[]> {
+  const profile = await mkdtemp(join(tmpdir(), 'fewshot-browser-profile-'));
+  try {
+    const cold = new Map<ModelName, LoadSample>();
+    const cached = new Map<ModelName, LoadSample>();
+    let context = await launchPersistent(profile);
+    try {
+      for (const model of MODEL_NAMES) {
+        log(`model load, fresh profile: ${model}`);
+        cold.set(model, await timeCreate(context, server, model));
+      }
+    } finally {
+      await context.close();
+    }
+    context = await launchPersistent(profile);
+    try {
+      for (const model of MODEL_NAMES) {
+        log(`model load, same profile after a restart: ${model}`);
+        cached.set(model, await timeCreate(context, server, model));
+      }
+    } finally {
+      await context.close();
+    }
+    const results: LoadResult[] = [];
+    for (const model of MODEL_NAMES) {
+      const c = cold.get(model)!;
+      const k = cached.get(model)!;
+      results.push({
+        model,
+        backend: 'wasm',
+        model_files_bytes: await folderBytes(join(defaultModelDir(), MODELS[model].folder)),
+        cold_network: c,
+        cached_indexeddb: k,
+        cached_over_cold: ratio(k.create_ms, c.create_ms),
+      });
+    }
+    return results;
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+// -------------------------------------------------------------------------------------------- main
+
+export interface BrowserBenchResult {
+  quick: boolean;
+  machine: { cpus: number; cpu_model: string; node: string; chromium: string; webgpu_adapter: string | null; loadavg_start: number[]; loadavg_end: number[] };
+  images: { examples: string[]; query: string };
+  plan: Plan;
+  bundle: SdkSizeResult;
+  latency: LatencyResult[];
+  model_load: LoadResult[];
+  notes: string[];
+  duration_s: number;
+}
+
+async function adapterInfo(browser: Browser, baseUrl: string): Promise<string | null> {
+  const page = await openSdkPage(browser, baseUrl);
+  try {
+    return await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
+      const adapter = gpu ? await gpu.requestAdapter() : null;
+      if (!adapter) return null;
+      const info = adapter.info ?? {};
+      return [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'adapter without info';
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+const ms = (v: number | null | undefined): string => (v == null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+export function formatBrowserBench(r: BrowserBenchResult): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `fewshot-edge browser bench: built dist/sdk in Chromium ${m.chromium} headless, ${m.cpus} cpus (${m.cpu_model}), ` +
+      `WebGPU adapter: ${m.webgpu_adapter ?? 'none'}, load avg ${m.loadavg_start.join('/')} -> ${m.loadavg_end.join('/')}${r.quick ? ', QUICK run' : ''}`,
+    '',
+    formatSdkSize(r.bundle),
+    '',
+    `Warm classify, one ${r.images.query} <img> per call (draw + read pixels + embed + head), ms; examples: ${r.images.examples.join(', ')}.`,
+    table(
+      ['model', 'backend', 'active', 'reps', 'flip med', 'flip p90', 'no-flip med', 'no-flip p90', 'flip/no-flip', 'vs wasm (flip)', 'createClassifier', 'first classify', 'label'],
+      r.latency.map((l) => {
+        const wasm = r.latency.find((x) => x.model === l.model && x.backend === 'wasm');
+        return [
+          l.model,
+          l.backend,
+          l.error ? `ERROR: ${l.error.slice(0, 60)}` : l.active_backend,
+          l.reps,
+          ms(l.flip.median_ms),
+          ms(l.flip.p90_ms),
+          ms(l.no_flip.median_ms),
+          ms(l.no_flip.p90_ms),
+          l.flip_over_no_flip,
+          ratio(l.flip.median_ms, wasm?.flip.median_ms),
+          ms(l.create_ms),
+          ms(l.first_classify_ms),
+          l.label,
+        ];
+      }),
+    ),
+    '',
+    'Model load: createClassifier (backend wasm, cacheModel default true), fresh profile vs the same profile after a browser restart; ms.',
+    table(
+      ['model', 'weights KB', 'cold: create', 'cold: 1st classify', 'cold: /models KB sent', 'cached: create', 'cached: 1st classify', 'cached: /models KB sent', 'cached/cold'],
+      r.model_load.map((l) => [
+        l.model,
+        (l.model_files_bytes / 1000).toFixed(0),
+        l.cold_network.error ? `ERROR ${l.cold_network.error.slice(0, 40)}` : ms(l.cold_network.create_ms),
+        ms(l.cold_network.first_classify_ms),
+        (l.cold_network.model_bytes_from_server / 1000).toFixed(0),
+        l.cached_indexeddb.error ? `ERROR ${l.cached_indexeddb.error.slice(0, 40)}` : ms(l.cached_indexeddb.create_ms),
+        ms(l.cached_indexeddb.first_classify_ms),
+        (l.cached_indexeddb.model_bytes_from_server / 1000).toFixed(0),
+        l.cached_over_cold,
+      ]),
+    ),
+    '',
+    ...r.notes.map((n) => `note: ${n}`),
+  );
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const plan = planFor(options.quick);
+  const started = now();
+  const loadStart = loadavg();
+  if (options.build) {
+    log('npm run -s build:sdk');
+    execFileSync('npm', ['run', '-s', 'build:sdk'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  const bundle = measureSdkSize();
+  const picks = await caltechPicks();
+  const server = await startSdkServer();
+  const browser = await launchBrowser();
+  try {
+    const chromium = browser.version();
+    const adapter = await adapterInfo(browser, server.url);
+    log(`Chromium ${chromium}, WebGPU adapter: ${adapter ?? 'none'}`);
+    const latency: LatencyResult[] = [];
+    for (const model of MODEL_NAMES) {
+      for (const backend of BACKENDS) {
+        log(`latency: ${model} on ${backend}`);
+        const t = now();
+        latency.push(await measureLatency(browser, server.url, model, backend, plan));
+        const l = latency.at(-1)!;
+        log(`  ${l.error ? `error: ${l.error}` : `flip ${ms(l.flip.median_ms)} ms, no flip ${ms(l.no_flip.median_ms)} ms, ${l.reps} reps`} (${((now() - t) / 1000).toFixed(0)} s)`);
+      }
+    }
+    await browser.close();
+    const modelLoad = await measureLoads(server);
+    const notes = [
+      'WebGPU runs on SwiftShader (Vulkan on the CPU, --use-webgpu-adapter=swiftshader): real WebGPU code paths and shaders, CPU speed; a real GPU is much faster.',
+      'WASM runs without threads (the page is not cross-origin isolated), SIMD on: tfjs-backend-wasm-simd.wasm, fetched from beside dist/sdk/index.js (default wasmPaths).',
+      'The "network" is a local static server on loopback: cold load = transfer over loopback + parse + IndexedDB write; a real network adds the weights\' transfer time.',
+      'Every classify includes drawing the <img> to a canvas and reading its pixels back (the SDK\'s page-image path).',
+    ];
+    const result: BrowserBenchResult = {
+      quick: options.quick,
+      machine: {
+        cpus: availableParallelism(),
+        cpu_model: cpus()[0]?.model.trim() ?? 'unknown',
+        node: process.version,
+        chromium,
+        webgpu_adapter: adapter,
+        loadavg_start: loadStart.map((v) => Math.round(v * 100) / 100),
+        loadavg_end: loadavg().map((v) => Math.round(v * 100) / 100),
+      },
+      images: { examples: picks.examples.map((e) => e.url.replace('/datasets/caltech101/images/', '')), query: picks.query.url.replace('/datasets/caltech101/images/', '') },
+      plan,
+      bundle,
+      latency,
+      model_load: modelLoad,
+      notes,
+      duration_s: Math.round((now() - started) / 1000),
+    };
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (options.out) {
+      const out = resolve(options.out);
+      await writeFile(out, json);
+      log(`wrote ${out}`);
+    }
+    await new Promise<void>((done) => process.stdout.write(options.json ? json : `${formatBrowserBench(result)}\n`, () => done()));
+  } finally {
+    if (browser.isConnected()) await browser.close();
+    await server.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`browser bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

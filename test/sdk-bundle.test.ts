@@ -1,0 +1,153 @@
+/**
+ * The browser build as shipped (`npm run build` -> dist/sdk/): its files, its types as an app's TypeScript
+ * sees them, its size budget, and the BUILT bundle running in Debian Chromium from a plain static server
+ * (no Vite, no import map): backend wasm with the default wasmPaths, i.e. the .wasm beside index.js.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caltechPicks, modelUrl, openSdkPage, startSdkServer, type SdkServer } from '../bench/browser-bench.js';
+import { measureSdkSize, SDK_BUDGET_GZIP_BYTES, SDK_DIST, WASM_FILES } from '../bench/sdk-size.js';
+import { launchBrowser } from './browser-harness.js';
+import { repoRoot } from './paths.js';
+
+const HINT = 'run `npm run build` (or `npm run build:sdk`)';
+
+describe('dist/sdk, the browser build', () => {
+  it('has the ESM entry, its declarations and the three tfjs .wasm files side by side', () => {
+    for (const file of ['index.js', 'index.d.ts', ...WASM_FILES]) {
+      expect(existsSync(join(SDK_DIST, file)), `dist/sdk/${file} is missing: ${HINT}`).toBe(true);
+    }
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }>; files: string[] };
+    expect(pkg.exports['./sdk']).toEqual({ types: './dist/sdk/index.d.ts', default: './dist/sdk/index.js' });
+    expect(pkg.files).toContain('dist/sdk');
+  });
+
+  it('contains no Node-only code', () => {
+    for (const file of readdirSync(SDK_DIST).filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(join(SDK_DIST, file), 'utf8');
+      expect(code, file).not.toMatch(/\bfrom\s*["'`]node:|import\(\s*["'`]node:|require\(\s*["'`]node:/);
+      expect(code, `${file}: a new URL(..., import.meta.url) was inlined as a data: URL`).not.toMatch(/new URL\(["'`]data:/);
+    }
+  });
+
+  it('types resolve for an app: createClassifier, the options and the re-exported core types', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fewshot-sdk-types-'));
+    try {
+      const entry = relative(dir, join(SDK_DIST, 'index.js'));
+      // Each @ts-expect-error fails the check if the type behind it resolved to `any`.
+      await writeFile(
+        join(dir, 'app.mts'),
+        `import { createClassifier, FewshotError, isFewshotError, MODELS, type BrowserClassifierOptions, type BackendChoice, type ModelName, type Prediction } from '${entry}';
+const options: BrowserClassifierOptions = { userId: 'alice', backend: 'wasm', model: { name: 'mobilenet_v1_025', url: '/models/v1/model.json' } };
+export async function run(image: Blob): Promise<string> {
+  const clf = await createClassifier(options);
+  await clf.addExample('mug', image);
+  const prediction: Prediction = await clf.classify(image);
+  // @ts-expect-error a label is a string
+  const wrong: number = prediction.label;
+  return \`\${prediction.label} \${prediction.confidence.toFixed(2)} \${clf.info().backend} \${wrong}\`;
+}
+// @ts-expect-error not one of the models
+export const badModel: ModelName = 'resnet50';
+// @ts-expect-error not a backend
+export const badBackend: BackendChoice = 'webgl';
+export const dim: number = MODELS.mobilenet_v2_100.dim;
+export const err = new FewshotError('INVALID_ARGUMENT', 'x');
+export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT';
+`,
+      );
+      await writeFile(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: true },
+          files: ['app.mts'],
+        }),
+      );
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      let output = '';
+      try {
+        execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (error) {
+        output = String((error as { stdout?: string }).stdout ?? error);
+      }
+      expect(output).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it(`keeps the default path (auto -> WebGPU, mobilenet_v2_100) within ${SDK_BUDGET_GZIP_BYTES / 1000} KB of gzipped JavaScript`, () => {
+    const size = measureSdkSize();
+    const defaultPath = size.paths.find((p) => p.key === 'default_webgpu_v2')!;
+    expect(defaultPath.js.gzip9_bytes).toBe(size.default_path_js_gzip9_bytes);
+    expect(size.default_path_js_gzip9_bytes).toBeLessThanOrEqual(SDK_BUDGET_GZIP_BYTES);
+    // The WebGPU path loads neither the cpu backend nor the v1 model format.
+    const cpuChunk = size.chunks.find((c) => c.role === 'dynamic: cpu')!.file;
+    const v1Chunk = size.chunks.find((c) => c.role === 'dynamic: v1')!.file;
+    expect(defaultPath.files).not.toContain(cpuChunk);
+    expect(defaultPath.files).not.toContain(v1Chunk);
+    // ...and the cpu path does not load WebGPU.
+    const webgpuChunk = size.chunks.find((c) => c.role === 'dynamic: webgpu')!.file;
+    expect(size.paths.find((p) => p.key === 'cpu_v2')!.files).not.toContain(webgpuChunk);
+  });
+
+  describe('in Debian Chromium, imported by a plain page from a static server', () => {
+    let server: SdkServer;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      server = await startSdkServer();
+      browser = await launchBrowser();
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    it('classifies a real Caltech image after one example of each of two classes (wasm, default wasmPaths)', async () => {
+      const picks = await caltechPicks();
+      const page = await openSdkPage(browser, server.url);
+      server.reset();
+      const result = await page.evaluate(
+        async ({ url, picks }) => {
+          type Sdk = {
+            createClassifier(o: Record<string, unknown>): Promise<{
+              addExample(label: string, image: Blob): Promise<unknown>;
+              classify(image: Blob): Promise<{ label: string; confidence: number }>;
+              info(): { backend: string; examples: number; classes: number };
+            }>;
+          };
+          const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
+          const blob = async (src: string): Promise<Blob> => {
+            const response = await fetch(src);
+            if (!response.ok) throw new Error(`${src}: HTTP ${response.status}`);
+            return response.blob();
+          };
+          const clf = await createClassifier({ userId: 'sdk-bundle-test', backend: 'wasm', model: { name: 'mobilenet_v2_100', url } });
+          for (const example of picks.examples) await clf.addExample(example.label, await blob(example.url));
+          const prediction = await clf.classify(await blob(picks.query.url));
+          return { label: prediction.label, confidence: prediction.confidence, info: clf.info() };
+        },
+        { url: modelUrl('mobilenet_v2_100'), picks },
+      );
+      await page.close();
+      expect(result.info).toMatchObject({ backend: 'wasm', examples: 2, classes: 2 });
+      expect(result.label).toBe(picks.query.label);
+      // tfjs fetched its binary from beside dist/sdk/index.js (the SDK's default wasmPaths), and nothing was missing.
+      const wasmFetched = server.requests.filter((r) => r.path.endsWith('.wasm'));
+      expect(wasmFetched.length).toBeGreaterThan(0);
+      for (const r of wasmFetched) {
+        expect(r.path).toMatch(/^\/dist\/sdk\/tfjs-backend-wasm[-a-z]*\.wasm$/);
+        expect(r.status).toBe(200);
+      }
+      expect(server.requests.filter((r) => r.status !== 200 && r.path !== '/favicon.ico')).toEqual([]);
+    });
+  });
+});
