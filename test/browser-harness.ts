@@ -39,9 +39,13 @@ export async function startPageServer(options: { crossOriginIsolated?: boolean }
   return { url: `http://127.0.0.1:${address.port}`, server };
 }
 
-/** Headless Debian Chromium; `webgpu: false` leaves WebGPU off, as on most machines without a GPU. */
-export async function launchBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
-  const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => !/webgpu|swiftshader|Vulkan/i.test(a)) : CHROMIUM_ARGS;
+/**
+ * Headless Debian Chromium; `webgpu: false` leaves WebGPU off, as on most machines without a GPU, and
+ * `fakeCamera` gives pages Chromium's built-in test camera (a moving test pattern) without a permission prompt.
+ */
+export async function launchBrowser(options: { webgpu?: boolean; fakeCamera?: boolean } = {}): Promise<Browser> {
+  let args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => !/webgpu|swiftshader|Vulkan/i.test(a)) : CHROMIUM_ARGS;
+  if (options.fakeCamera) args = [...args, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 

@@ -45,7 +45,7 @@ describe('demo page (demo/, served by npm start)', () => {
     const address = server.httpServer?.address();
     if (!address || typeof address === 'string') throw new Error('The demo server has no port.');
     baseUrl = `http://127.0.0.1:${address.port}`;
-    browser = await launchBrowser();
+    browser = await launchBrowser({ fakeCamera: true });
   });
 
   afterAll(async () => {
@@ -97,6 +97,25 @@ describe('demo page (demo/, served by npm start)', () => {
     expect(await texts(page, byTestId('class-name'))).toEqual(['accordion']);
     expect(await page.locator(`${card('accordion')} img`).count()).toBe(3);
 
+    expect(problems).toEqual([]);
+  });
+
+  it('teaches a class from webcam frames and predicts it live', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(`${baseUrl}/?backend=wasm&user=cam-${Date.now()}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await teach(page, 'accordion', photos('accordion', 2));
+
+    // Chromium's fake camera: a test pattern, nothing like an accordion.
+    await page.click(byTestId('camera-button'));
+    await page.waitForSelector(`${byTestId('camera-add-button')}:not([disabled])`, { timeout: 30_000 });
+    await page.fill(byTestId('label-input'), 'test pattern');
+    await page.click(byTestId('camera-add-button'));
+    await page.waitForSelector(card('test pattern'), { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction-label"]')?.textContent === 'test pattern', undefined, { timeout: 60_000 });
+    expect(await texts(page, `${byTestId('prediction-bars')} .bar-label`)).toEqual(['test pattern', 'accordion']);
+    await page.click(byTestId('camera-button')); // stop
     expect(problems).toEqual([]);
   });
 });
