@@ -12,13 +12,13 @@ import type { ExampleStore } from '../src/store.js';
 import { startBackend, type BackendChoice, type BackendName } from './backend.js';
 import { IndexedDbStore } from './idb-store.js';
 import { toCoreInput, type BrowserImageInput } from './inputs.js';
-import { cachedModelSource } from './model-cache.js';
+import { cachedModelSource, httpModelSource } from './model-cache.js';
 
 export * from '../src/index.js';
 export { startBackend, type BackendChoice, type BackendName } from './backend.js';
 export { IndexedDbStore } from './idb-store.js';
 export { toCoreInput, type BrowserImageInput } from './inputs.js';
-export { cachedModelSource } from './model-cache.js';
+export { cachedModelSource, httpModelSource } from './model-cache.js';
 export { connectWorker, type WorkerClassifier } from './worker-client.js';
 
 /** A user's classifier in the browser: the core classifier taking page images as well. */
@@ -69,7 +69,7 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   const cacheKey = `${name} ${url} ${version} ${options.cacheModel !== false}`;
   let core = embedders.get(cacheKey);
   if (!core) {
-    const source = options.cacheModel === false ? url : cachedModelSource(url, name, version);
+    const source = options.cacheModel === false ? httpModelSource(url) : cachedModelSource(httpModelSource(url), name, version);
     core = loadEmbedder({ model: name, source });
     embedders.set(cacheKey, core);
     core.catch(() => embedders.delete(cacheKey));

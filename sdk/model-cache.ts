@@ -3,18 +3,28 @@ import * as tf from '@tensorflow/tfjs-core';
 const PREFIX = 'fewshot-edge-model/';
 
 /**
- * A model source that loads `url` from the network once, then from IndexedDB (tfjs's `indexeddb://`
- * store) under `key`, so the app starts and classifies offline. A new key (another model version)
- * loads from the network again and deletes the cached copies of other versions of the same model.
- * If the cache cannot be written (private mode, full disk), the model still loads from the network.
+ * The weights at `url` over HTTP. A query string on `url` (TF Hub's `?tfjs-format=file`) is kept on
+ * every weight file too, which `tf.io.http` alone would drop.
  */
-export function cachedModelSource(url: string, model: string, version: string): tf.io.IOHandler {
+export function httpModelSource(url: string): tf.io.IOHandler {
+  const [base, query] = url.split('?') as [string, string | undefined];
+  const folder = base.slice(0, base.lastIndexOf('/') + 1);
+  return tf.io.http(url, query ? { weightUrlConverter: async (file) => `${folder}${file}?${query}` } : {});
+}
+
+/**
+ * A model source that loads from `network` once, then from IndexedDB (tfjs's `indexeddb://` store) under
+ * the model's name and version, so the app starts and classifies offline. Another version loads from the
+ * network again and deletes the cached copies of other versions of the same model. If the cache cannot
+ * be written (private mode, full disk), the model still loads from the network.
+ */
+export function cachedModelSource(network: tf.io.IOHandler, model: string, version: string): tf.io.IOHandler {
   const key = `${PREFIX}${model}@${version}`;
   return {
     load: async () => {
       const cached = await loadCached(key);
       if (cached) return cached;
-      const artifacts = await tf.io.http(url).load!();
+      const artifacts = await network.load!();
       try {
         await tf.io.getSaveHandlers(`indexeddb://${key}`)[0]!.save!(artifacts);
         await removeOtherVersions(model, key);

@@ -182,6 +182,26 @@ describe('browser SDK in Debian Chromium, real weights and images', () => {
     expect(result.badLabel).toBe('INVALID_LABEL');
   });
 
+  it('keeps a model URL query string (TF Hub style) on every weight file it fetches', async () => {
+    const requested: string[] = [];
+    const record = (request: { url(): string }) => requested.push(request.url());
+    page.on('request', record);
+    try {
+      const info = await page.evaluate(
+        async ({ wasmPaths }) => {
+          const model = { name: 'mobilenet_v1_025' as const, url: '/models/mobilenet_v1_025_224_graph/model.json?tfjs-format=file' };
+          return (await window.sdk.createClassifier({ userId: 'query', backend: 'wasm', wasmPaths, model, cacheModel: false })).info();
+        },
+        { wasmPaths: WASM_PATHS },
+      );
+      expect(info).toMatchObject({ model: 'mobilenet_v1_025', dim: 256 });
+    } finally {
+      page.off('request', record);
+    }
+    const modelFiles = requested.filter((u) => u.includes('/models/mobilenet_v1_025_224_graph/')).map((u) => new URL(u).pathname.split('/').pop() + new URL(u).search);
+    expect(modelFiles.sort()).toEqual(['group1-shard1of1?tfjs-format=file', 'model.json?tfjs-format=file']);
+  });
+
   it('computes the same embedding on WebGPU (SwiftShader) as on WASM (cosine >= 0.999)', async () => {
     const embed = async (backend: 'webgpu' | 'wasm') => {
       const fresh = await openTestPage(browser, server.url); // one backend per page
