@@ -3,6 +3,7 @@
  * cpu on the device, keeps each user's examples in IndexedDB, and caches the model for offline use.
  * The same core as Node and the edge worker: results, errors and the export format are identical.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { FewShotClassifier, type HeadSettings } from '../src/classifier.js';
 import { loadEmbedder, type Embedder } from '../src/embedder.js';
 import { FewshotError } from '../src/errors.js';
@@ -12,13 +13,13 @@ import type { ExampleStore } from '../src/store.js';
 import { startBackend, type BackendChoice, type BackendName } from './backend.js';
 import { IndexedDbStore } from './idb-store.js';
 import { toCoreInput, type BrowserImageInput } from './inputs.js';
-import { cachedModelSource, httpModelSource } from './model-cache.js';
+import { cachedModelSource } from './model-cache.js';
 
 export * from '../src/index.js';
 export { startBackend, type BackendChoice, type BackendName } from './backend.js';
 export { IndexedDbStore } from './idb-store.js';
 export { toCoreInput, type BrowserImageInput } from './inputs.js';
-export { cachedModelSource, httpModelSource } from './model-cache.js';
+export { cachedModelSource } from './model-cache.js';
 export { connectWorker, type WorkerClassifier } from './worker-client.js';
 
 /** A user's classifier in the browser: the core classifier taking page images as well. */
@@ -69,7 +70,8 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   const cacheKey = `${name} ${url} ${version} ${options.cacheModel !== false}`;
   let core = embedders.get(cacheKey);
   if (!core) {
-    const source = options.cacheModel === false ? httpModelSource(url) : cachedModelSource(httpModelSource(url), name, version);
+    // tf.io.http keeps a query string (TF Hub's ?tfjs-format=file) on every weight file it fetches.
+    const source = options.cacheModel === false ? url : cachedModelSource(tf.io.http(url), name, version);
     core = loadEmbedder({ model: name, source });
     embedders.set(cacheKey, core);
     core.catch(() => embedders.delete(cacheKey));

@@ -3,16 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 const PREFIX = 'fewshot-edge-model/';
 
 /**
- * The weights at `url` over HTTP. A query string on `url` (TF Hub's `?tfjs-format=file`) is kept on
- * every weight file too, which `tf.io.http` alone would drop.
- */
-export function httpModelSource(url: string): tf.io.IOHandler {
-  const [base, query] = url.split('?') as [string, string | undefined];
-  const folder = base.slice(0, base.lastIndexOf('/') + 1);
-  return tf.io.http(url, query ? { weightUrlConverter: async (file) => `${folder}${file}?${query}` } : {});
-}
-
-/**
  * A model source that loads from `network` once, then from IndexedDB (tfjs's `indexeddb://` store) under
  * the model's name and version, so the app starts and classifies offline. Another version loads from the
  * network again and deletes the cached copies of other versions of the same model. If the cache cannot

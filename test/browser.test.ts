@@ -182,7 +182,7 @@ describe('browser SDK in Debian Chromium, real weights and images', () => {
     expect(result.badLabel).toBe('INVALID_LABEL');
   });
 
-  it('keeps a model URL query string (TF Hub style) on every weight file it fetches', async () => {
+  it('keeps a model URL query string (TF Hub style, as the official v1 URL has) on every weight file it fetches', async () => {
     const requested: string[] = [];
     const record = (request: { url(): string }) => requested.push(request.url());
     page.on('request', record);
