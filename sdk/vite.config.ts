@@ -12,7 +12,7 @@
  *
  * `npx tsx bench/sdk-size.ts` reports what each path downloads, gzip -9.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,35 @@ function copyWasmBinaries(): Plugin {
       for (const fileName of WASM_FILES) {
         this.emitFile({ type: 'asset', fileName, source: readFileSync(join(wasmDist, fileName)) });
       }
+    },
+  };
+}
+
+/**
+ * `THIRD_PARTY_LICENSES.txt` beside the bundle: name, version, licence and licence text of every package
+ * bundled in it. The minifier drops the libraries' own licence headers; their licences (Apache-2.0 for
+ * TensorFlow.js) ask for the notice to travel with the code.
+ */
+function licenseNotices(): Plugin {
+  return {
+    name: 'fewshot-sdk-licenses',
+    apply: 'build',
+    generateBundle(_, bundle) {
+      const roots = new Set<string>();
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        for (const id of chunk.moduleIds) {
+          const match = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(id);
+          if (match) roots.add(match[1]!);
+        }
+      }
+      const notices = [...roots].sort().map((root) => {
+        const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
+        const file = readdirSync(root).find((f) => /^(licen[cs]e|copying)/i.test(f));
+        const text = file ? readFileSync(join(root, file), 'utf8').trim() : `(no licence file; package.json says ${pkg.license ?? 'nothing'})`;
+        return `${pkg.name}@${pkg.version} (${pkg.license ?? 'see text'})\n\n${text}\n`;
+      });
+      this.emitFile({ type: 'asset', fileName: 'THIRD_PARTY_LICENSES.txt', source: notices.join(`\n${'-'.repeat(78)}\n\n`) });
     },
   };
 }
@@ -125,7 +154,7 @@ export default defineConfig({
   logLevel: 'warn',
   // Library mode keeps `process.env.NODE_ENV` as it is; tfjs and friends read it for dev-only checks.
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-  plugins: [noNodeCode(), jpegDecoderOnly(), copyWasmBinaries(), typesEntry()],
+  plugins: [noNodeCode(), jpegDecoderOnly(), copyWasmBinaries(), typesEntry(), licenseNotices()],
   build: {
     outDir: join(repoRoot, 'dist', 'sdk'),
     emptyOutDir: true,

@@ -28,6 +28,14 @@ describe('dist/sdk, the browser build', () => {
     expect(pkg.files).toContain('dist/sdk');
   });
 
+  it('ships the licences of every bundled package beside it', () => {
+    const notices = readFileSync(join(SDK_DIST, 'THIRD_PARTY_LICENSES.txt'), 'utf8');
+    for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'idb-keyval', 'comlink', 'jpeg-js']) {
+      const version = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      expect(notices).toContain(`${name}@${version} (`);
+    }
+  });
+
   it('contains no Node-only code', () => {
     for (const file of readdirSync(SDK_DIST).filter((f) => f.endsWith('.js'))) {
       const code = readFileSync(join(SDK_DIST, file), 'utf8');
