@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
@@ -34,6 +34,7 @@ import { launchBrowser, launchPersistent } from '../test/browser-harness.js';
 import { datasetsDir, REPO_ROOT } from './env.js';
 import { table } from './report.js';
 import { formatSdkSize, measureSdkSize, SDK_DIST, type SdkSizeResult } from './sdk-size.js';
+import { emitReport } from './output.js';
 import { log, median, now, ratio, round } from './stats.js';
 
 // ------------------------------------------------------------------------------------ server and page
@@ -527,13 +528,7 @@ async function main(): Promise<void> {
       notes,
       duration_s: Math.round((now() - started) / 1000),
     };
-    const json = `${JSON.stringify(result, null, 2)}\n`;
-    if (options.out) {
-      const out = resolve(options.out);
-      await writeFile(out, json);
-      log(`wrote ${out}`);
-    }
-    await new Promise<void>((done) => process.stdout.write(options.json ? json : `${formatBrowserBench(result)}\n`, () => done()));
+    await emitReport(result, () => formatBrowserBench(result), options);
   } finally {
     if (browser.isConnected()) await browser.close();
     await server.close();

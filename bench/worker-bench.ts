@@ -24,15 +24,16 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { sign } from 'hono/jwt';
 import { createClassifier, MemoryStore, type FewShotClassifier, type ModelName } from '../node/index.js';
 import { datasetsDir, ensureModelDir, loadCaltechImages, REPO_ROOT, type BenchImage } from './env.js';
+import { emitReport } from './output.js';
 import { log, median, now, ratio, round } from './stats.js';
 
 // ---------------------------------------------------------------------------------------------- options
@@ -833,14 +834,7 @@ async function main(): Promise<void> {
     notes,
     duration_s: Math.round((now() - started) / 1000),
   };
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  if (options.out) {
-    const out = resolve(options.out);
-    await writeFile(out, json);
-    log(`wrote ${out} (${(await stat(out)).size} bytes)`);
-  }
-  const text = options.json ? json : `${formatReport(result)}\n`;
-  await new Promise<void>((done) => process.stdout.write(text, () => done()));
+  await emitReport(result, () => formatReport(result), options);
 }
 
 main().then(
