@@ -20,11 +20,10 @@
  * Progress goes to stderr; with --json stdout carries exactly one JSON object. `--out <file>` also writes it.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -34,21 +33,11 @@ import { launchBrowser, launchPersistent } from '../test/browser-harness.js';
 import { datasetsDir, REPO_ROOT } from './env.js';
 import { table } from './report.js';
 import { formatSdkSize, measureSdkSize, SDK_DIST, type SdkSizeResult } from './sdk-size.js';
+import { sendFile } from '../scripts/serve-folder.js';
 import { emitReport } from './output.js';
 import { log, median, now, ratio, round } from './stats.js';
 
 // ------------------------------------------------------------------------------------ server and page
-
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.html': 'text/html; charset=utf-8',
-  '.jpg': 'image/jpeg',
-  '.png': 'image/png',
-  '.ts': 'text/plain',
-};
 
 /** The page an app would write: the built SDK imported as a plain ES module, nothing else. */
 export const SDK_PAGE_HTML = `<!doctype html>
@@ -94,17 +83,14 @@ export async function startSdkServer(options: { sdkDir?: string } = {}): Promise
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (path === '/sdk.html') return send(200, TYPES['.html']!, SDK_PAGE_HTML);
+    if (path === '/sdk.html') return send(200, 'text/html; charset=utf-8', SDK_PAGE_HTML);
     if (path === '/favicon.ico') return send(404, 'text/plain', 'no icon');
     const mount = mounts.find(([prefix]) => path.startsWith(prefix));
-    const file = mount ? normalize(join(mount[1], path.slice(mount[0].length))) : undefined;
-    if (!mount || !file || !file.startsWith(mount[1]) || !existsSync(file) || !statSync(file).isFile()) return send(404, 'text/plain', 'not found');
-    const size = statSync(file).size;
-    const folder = mount[0].replace(/\/$/, '');
+    const size = mount && sendFile(mount[1], path.slice(mount[0].length), res, { 'cache-control': 'no-store' });
+    if (size === undefined) return send(404, 'text/plain', 'not found');
+    const folder = mount![0].replace(/\/$/, '');
     bytes.set(folder, (bytes.get(folder) ?? 0) + size);
     requests.push({ path, status: 200 });
-    res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const address = server.address();

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { serveFolder } from '../scripts/vite-serve-folder.js';
+import { serveFolder } from '../scripts/serve-folder.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,6 +1,7 @@
+import { createServer as createHttpServer } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { serveFolder } from '../scripts/vite-serve-folder.js';
+import { sendFile, serveFolder } from '../scripts/serve-folder.js';
 import { defaultModelDir } from '../node/model-files.js';
 import { datasetsDir, repoRoot } from './paths.js';
 
@@ -72,20 +73,10 @@ export const WASM_PATHS = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
  * a canvas.
  */
 export async function startStaticServer(dir: string, options: { cors: boolean }): Promise<{ url: string; close(): Promise<void> }> {
-  const { createServer: createHttpServer } = await import('node:http');
-  const { createReadStream, existsSync, statSync } = await import('node:fs');
-  const { join, normalize, resolve } = await import('node:path');
-  const root = resolve(dir);
   const server = createHttpServer((req, res) => {
-    const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0]!)));
-    if (options.cors) res.setHeader('access-control-allow-origin', '*');
-    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-      res.statusCode = 404;
-      res.end('not found');
-      return;
+    if (sendFile(dir, req.url ?? '/', res, options.cors ? { 'access-control-allow-origin': '*' } : {}) === undefined) {
+      res.writeHead(404).end('not found');
     }
-    res.setHeader('content-type', path.endsWith('.json') ? 'application/json' : path.endsWith('.jpg') ? 'image/jpeg' : 'application/octet-stream');
-    createReadStream(path).pipe(res);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const address = server.address();
