@@ -30,6 +30,7 @@ import { loadOurs, openOursClassifier, workerCount } from './ours.js';
 import { loadPeer, type PeerPipeline } from './peer.js';
 import { formatReport } from './report.js';
 import { log, median, now, peakRssMb, ratio, round } from './stats.js';
+import { cosine } from '../test/cosine.js';
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -387,18 +388,6 @@ async function measureClassify(
 // ------------------------------------------------------------------------------------------ helpers
 
 const all = (perImage: readonly number[][]): number[] => perImage.flat();
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] as number) * (b[i] as number);
-    aa += (a[i] as number) ** 2;
-    bb += (b[i] as number) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
   let max = 0;

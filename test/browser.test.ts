@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, MemoryStore } from '../node/index.js';
 import { launchBrowser, openTestPage, startPageServer, startStaticServer, WASM_PATHS } from './browser-harness.js';
+import { cosine } from './cosine.js';
 import { caltechDir } from './paths.js';
 
 const CLASSES = ['accordion', 'anchor', 'bass', 'binocular', 'brontosaurus'];
@@ -221,7 +222,6 @@ describe('browser SDK in Debian Chromium, real weights and images', () => {
     const gpu = await embed('webgpu');
     const wasm = await embed('wasm');
     expect([gpu.backend, gpu.info, wasm.backend]).toEqual(['webgpu', 'webgpu', 'wasm']);
-    const cosine = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0) / Math.hypot(...a) / Math.hypot(...b);
     expect(cosine(gpu.embedding, wasm.embedding)).toBeGreaterThanOrEqual(0.999);
   });
 });

@@ -7,13 +7,8 @@ import { useWasmBackend } from '../node/backend.js';
 import { defaultModelDir, fileModelSource } from '../node/model-files.js';
 import { fuseLayersModel } from '../src/fused-layers.js';
 import { decodeImage } from '../src/pixels.js';
+import { cosine } from './cosine.js';
 import { caltechDir, datasetsDir } from './paths.js';
-
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) ((d += a[i]! * b[i]!), (na += a[i]! ** 2), (nb += b[i]! ** 2));
-  return d / Math.sqrt(na * nb);
-};
 
 describe('batch-norm folding of the MobileNetV2 layers model', () => {
   it('gives the embeddings of the unmodified model on real images, with no tensor left behind', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, MemoryStore, type ExamplesDocument, type FewShotClassifier, type Prediction } from '../node/index.js';
 import { base64ToFloat32 } from '../src/codec.js';
+import { cosine } from './cosine.js';
 import { caltechDir } from './paths.js';
 import { startTestWorker, type TestWorker } from './worker-harness.js';
 
@@ -52,18 +53,6 @@ class Client {
     expect(status).toBe(200);
     return json as unknown as ExamplesDocument;
   }
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 describe('edge worker in real workerd: mobilenet_v2_100 (the default)', () => {

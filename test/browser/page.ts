@@ -2,6 +2,7 @@
 // few helpers the tests' page.evaluate calls share.
 import * as tf from '@tensorflow/tfjs-core';
 import * as sdk from '../../sdk/index.js';
+import { cosine } from '../cosine.js';
 
 const testing = {
   async blob(path: string): Promise<Blob> {
@@ -15,17 +16,7 @@ const testing = {
     await img.decode();
     return img;
   },
-  cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let i = 0; i < a.length; i++) {
-      dot += a[i]! * b[i]!;
-      na += a[i]! ** 2;
-      nb += b[i]! ** 2;
-    }
-    return dot / Math.sqrt(na * nb);
-  },
+  cosine,
   /** The FewshotError code a call fails with, or a description of what happened instead. */
   async codeOf(run: () => Promise<unknown>): Promise<string> {
     try {
