@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FewshotError } from '../src/errors.js';
 import type { ImageInput } from '../src/embedder.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits, type RawPixels } from '../src/pixels.js';
+import { checkByteSize, checkDimensions, DEFAULT_IMAGE_LIMITS, type ImageLimits, type RawPixels } from '../src/pixels.js';
 
 /**
  * What the browser SDK embeds: everything the core takes (JPEG/PNG bytes, raw pixels, tensors) plus the
@@ -42,10 +42,7 @@ function isDrawable(input: unknown): input is Drawable {
 }
 
 async function decodeBlob(blob: Blob, limits: ImageLimits): Promise<ImageBitmap> {
-  if (blob.size === 0) throw new FewshotError('INVALID_IMAGE', 'The image is empty (0 bytes).');
-  if (blob.size > limits.maxBytes) {
-    throw new FewshotError('IMAGE_TOO_LARGE', `The image file is ${blob.size} bytes; at most ${limits.maxBytes} are accepted.`);
-  }
+  checkByteSize(blob.size, limits);
   try {
     return await createImageBitmap(blob);
   } catch (cause) {
@@ -69,10 +66,7 @@ function sizeOf(source: Drawable): { width: number; height: number } {
 function drawPixels(source: Drawable, limits: ImageLimits, ownBitmap: boolean): RawPixels {
   try {
     const { width, height } = sizeOf(source);
-    if (!width || !height) throw new FewshotError('INVALID_IMAGE', `The image has no pixels (${width}x${height}).`);
-    if (width * height > limits.maxPixels) {
-      throw new FewshotError('IMAGE_TOO_LARGE', `The image is ${width}x${height}; at most ${(limits.maxPixels / 1e6).toFixed(0)} MP are accepted.`);
-    }
+    checkDimensions(width, height, limits);
     const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
     const w = Math.max(1, Math.round(width * scale));
     const h = Math.max(1, Math.round(height * scale));

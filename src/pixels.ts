@@ -63,7 +63,22 @@ function checkHeader(bytes: Uint8Array, limits: ImageLimits): void {
   checkDimensions(size.width ?? 0, size.height ?? 0, limits);
 }
 
-function checkDimensions(width: number, height: number, limits: ImageLimits): void {
+/**
+ * Refuses an empty or over-size encoded file before anything reads it.
+ * @throws FewshotError `INVALID_IMAGE` (0 bytes) or `IMAGE_TOO_LARGE`.
+ */
+export function checkByteSize(bytes: number, limits: ImageLimits): void {
+  if (bytes === 0) throw new FewshotError('INVALID_IMAGE', 'The image is empty (0 bytes).');
+  if (bytes > limits.maxBytes) {
+    throw new FewshotError('IMAGE_TOO_LARGE', `The image file is ${bytes} bytes; at most ${limits.maxBytes} are accepted.`);
+  }
+}
+
+/**
+ * Refuses an image with no pixels or more than `limits.maxPixels`, from its size alone.
+ * @throws FewshotError `INVALID_IMAGE` or `IMAGE_TOO_LARGE`.
+ */
+export function checkDimensions(width: number, height: number, limits: ImageLimits): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new FewshotError('INVALID_IMAGE', `The image has no pixels (${width}x${height}).`);
   }
@@ -86,13 +101,7 @@ function asBytes(input: EncodedImage): Uint8Array {
  */
 export function decodeImage(input: EncodedImage, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): RgbImage {
   const bytes = asBytes(input);
-  if (bytes.length === 0) throw new FewshotError('INVALID_IMAGE', 'The image is empty (0 bytes).');
-  if (bytes.length > limits.maxBytes) {
-    throw new FewshotError(
-      'IMAGE_TOO_LARGE',
-      `The image file is ${bytes.length} bytes; at most ${limits.maxBytes} are accepted.`,
-    );
-  }
+  checkByteSize(bytes.length, limits);
   const kind = sniff(bytes);
   checkHeader(bytes, limits);
   try {
