@@ -10,13 +10,13 @@ import { FewshotError } from '../src/errors.js';
 import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../src/pixels.js';
 import type { ExampleStore } from '../src/store.js';
-import { startBackend, type BackendChoice, type BackendName } from './backend.js';
+import { startBackend, type BackendChoice, type BackendName, type BackendReport } from './backend.js';
 import { IndexedDbStore } from './idb-store.js';
 import { toCoreInput, type BrowserImageInput } from './inputs.js';
 import { cachedModelSource } from './model-cache.js';
 
 export * from '../src/index.js';
-export { startBackend, type BackendChoice, type BackendName } from './backend.js';
+export { startBackend, type BackendChoice, type BackendFailure, type BackendName, type BackendReport } from './backend.js';
 export { IndexedDbStore } from './idb-store.js';
 export { toCoreInput, type BrowserImageInput } from './inputs.js';
 export { cachedModelSource } from './model-cache.js';
@@ -37,7 +37,10 @@ export interface BrowserClassifierOptions {
   model?: ModelName | { name: ModelName; url?: string; version?: string };
   /** `auto` (default): WebGPU when there is an adapter, else WASM, else cpu. Explicit choices never fall back. */
   backend?: BackendChoice;
-  /** Where the tfjs `.wasm` files are served (default: beside the SDK script, as in `dist/sdk/`). */
+  /**
+   * Where the tfjs `.wasm` files are served: a folder URL ending in `/` or a map of file names to URLs (a CDN,
+   * your static folder). Default: beside the SDK's script; Vite and webpack 5 emit them there on their own.
+   */
   wasmPaths?: string | Record<string, string>;
   /** Keep the model in IndexedDB after the first load so the app works offline (default true). */
   cacheModel?: boolean;
@@ -66,7 +69,7 @@ const embedders = new Map<string, Promise<Embedder>>();
 export async function createClassifier(options: BrowserClassifierOptions): Promise<BrowserClassifier> {
   if (!options || typeof options !== 'object') throw new FewshotError('INVALID_ARGUMENT', 'createClassifier needs an options object with a userId.');
   const { name, url, version } = modelOf(options.model);
-  await startBackend({ ...(options.backend ? { backend: options.backend } : {}), ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}) });
+  const backend = await startBackend({ ...(options.backend ? { backend: options.backend } : {}), ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}) });
   const cacheKey = `${name} ${url} ${version} ${options.cacheModel !== false}`;
   let core = embedders.get(cacheKey);
   if (!core) {
@@ -79,7 +82,7 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   const store = options.store ?? new IndexedDbStore();
   const classifier = await FewShotClassifier.open<BrowserImageInput>({
     userId: options.userId,
-    embedder: browserEmbedder(await core, options.limits ?? DEFAULT_IMAGE_LIMITS),
+    embedder: browserEmbedder(await core, backend, options.limits ?? DEFAULT_IMAGE_LIMITS),
     store,
     ...(options.head ? { head: options.head } : {}),
     ...(options.flip !== undefined ? { flip: options.flip } : {}),
@@ -104,12 +107,13 @@ function modelOf(model: BrowserClassifierOptions['model']): { name: ModelName; u
 }
 
 /** The core embedder, taking page images: each is drawn and read as pixels first. */
-function browserEmbedder(core: Embedder, limits: ImageLimits): Embedder<BrowserImageInput> {
+function browserEmbedder(core: Embedder, backend: BackendReport, limits: ImageLimits): Embedder<BrowserImageInput> {
   return {
     spec: core.spec,
     get backend() {
       return core.backend as BackendName;
     },
+    runtime: { threads: backend.threads, failedBackends: backend.failedBackends },
     embed: async (input, options) => core.embed(await toCoreInput(input, limits), options),
     embedBatch: async (inputs, options) => core.embedBatch(await Promise.all(inputs.map((i) => toCoreInput(i, limits))), options),
     dispose: () => core.dispose(),

@@ -34,6 +34,7 @@ function typesEntry(): Plugin {
     apply: 'build',
     generateBundle() {
       this.emitFile({ type: 'asset', fileName: 'index.d.ts', source: "export * from './types/sdk/index.js';\n" });
+      this.emitFile({ type: 'asset', fileName: 'worker.d.ts', source: "export type { WorkerApi } from './types/sdk/worker.js';\n" });
     },
   };
 }
@@ -115,6 +116,34 @@ function noNodeCode(): Plugin {
   };
 }
 
+/**
+ * WASM threads survive any minifier. tfjs starts each pthread worker from
+ * `'var WasmBackendModuleThreadedSimd = ' + wasmFactoryThreadedSimd.toString()`: the source text of a
+ * function that, once bundled and minified, names variables of its old scope (`e is not defined` in every
+ * worker, and the page waits forever). Our build, and any app's bundler after it, would break it. So that
+ * expression becomes a string literal of the Emscripten glue as tfjs ships it, which no minifier touches.
+ */
+function threadedGlueAsText(): Plugin {
+  const wasmOut = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
+  const expression = 'wasmFactoryThreadedSimd.toString()';
+  return {
+    name: 'fewshot-sdk-threaded-glue-as-text',
+    apply: 'build',
+    transform(code, id) {
+      if (!/tfjs-backend-wasm[\\/]dist[\\/]backend_wasm\.js$/.test(id)) return null;
+      if (!code.includes(expression)) this.error(`${id} no longer contains ${expression}: check how this tfjs version starts WASM threads.`);
+      const glue = readFileSync(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js'), 'utf8');
+      const head = 'var WasmBackendModuleThreadedSimd = ';
+      const start = glue.indexOf(head);
+      const end = glue.lastIndexOf('})();');
+      if (start < 0 || end < start) this.error('tfjs-backend-wasm-threaded-simd.js is not laid out as expected: check how this tfjs version starts WASM threads.');
+      // The factory expression (an IIFE returning the factory); the worker's blob assigns it to the global name.
+      const factory = glue.slice(start + head.length, end + '})()'.length);
+      return { code: code.replace(expression, JSON.stringify(factory)), map: null };
+    },
+  };
+}
+
 const JPEG_DECODER_ONLY = '\0fewshot-jpeg-js-decoder';
 
 /**
@@ -154,7 +183,7 @@ export default defineConfig({
   logLevel: 'warn',
   // Library mode keeps `process.env.NODE_ENV` as it is; tfjs and friends read it for dev-only checks.
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-  plugins: [noNodeCode(), jpegDecoderOnly(), copyWasmBinaries(), typesEntry(), licenseNotices()],
+  plugins: [noNodeCode(), jpegDecoderOnly(), threadedGlueAsText(), copyWasmBinaries(), typesEntry(), licenseNotices()],
   build: {
     outDir: join(repoRoot, 'dist', 'sdk'),
     emptyOutDir: true,
@@ -166,9 +195,10 @@ export default defineConfig({
     manifest: true,
     copyPublicDir: false,
     lib: {
-      entry: join(repoRoot, 'sdk', 'index.ts'),
+      // `worker.js` is the Web Worker entry (`fewshot-edge/sdk/worker`); it shares the chunks of `index.js`.
+      entry: { index: join(repoRoot, 'sdk', 'index.ts'), worker: join(repoRoot, 'sdk', 'worker.ts') },
       formats: ['es'],
-      fileName: () => 'index.js',
+      fileName: (_format, entryName) => `${entryName}.js`,
     },
     rolldownOptions: {
       // Nothing external: tfjs, idb-keyval, comlink, the image decoders are all in the bundle.

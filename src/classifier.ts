@@ -35,6 +35,10 @@ export interface ClassifierInfo {
   model: ModelName;
   dim: number;
   backend: string;
+  /** Browser SDK: WASM threads in use (1 = single-threaded). */
+  threads?: number;
+  /** Browser SDK: backends that `auto` tried and could not start, with the reason; empty when the first one ran. */
+  failedBackends?: { backend: string; reason: string }[];
   head: HeadKind;
   /** Whether embeddings average the image with its mirror image. */
   flip: boolean;
@@ -211,6 +215,7 @@ export class FewShotClassifier<Input = ImageInput> {
       model: this.embedder.spec.name,
       dim: this.embedder.spec.dim,
       backend: this.embedder.backend,
+      ...(this.embedder.runtime ? { threads: this.embedder.runtime.threads, failedBackends: this.embedder.runtime.failedBackends.map((f) => ({ ...f })) } : {}),
       head: this.head.kind,
       flip: this.embedOptions.flip === true,
       classes: this.head.listClasses().length,

@@ -31,12 +31,22 @@ export interface Embedder<Input = ImageInput> {
   readonly spec: ModelSpec;
   /** The TF.js backend the model runs on (`wasm`, `webgpu`, `cpu`...). */
   readonly backend: string;
+  /** How the platform runs that backend, when it says (the browser SDK: WASM threads, backends that failed). */
+  readonly runtime?: BackendRuntime;
   /** One image to one embedding (not normalised: the head normalises). */
   embed(input: Input, options?: EmbedOptions): Promise<Float32Array>;
   /** Many images through the network in batches; same results as `embed`. */
   embedBatch(inputs: readonly Input[], options?: EmbedOptions): Promise<Float32Array[]>;
   /** Frees the weights. The embedder is unusable afterwards. */
   dispose(): void;
+}
+
+/** Platform details of the running backend, shown by `info()`. */
+export interface BackendRuntime {
+  /** Threads the WASM backend runs (1 when single-threaded, or on another backend). */
+  threads: number;
+  /** Backends tried before the one running, and why each failed (`wasm-threads`: the threaded WASM build). */
+  failedBackends: { backend: string; reason: string }[];
 }
 
 export interface EmbedderOptions {

@@ -12,7 +12,7 @@ export {
   type ExamplesDocument,
   type StoredExample,
 } from './codec.js';
-export { loadEmbedder, type Embedder, type EmbedderOptions, type ImageInput, type ModelSource } from './embedder.js';
+export { loadEmbedder, type BackendRuntime, type Embedder, type EmbedderOptions, type ImageInput, type ModelSource } from './embedder.js';
 export { FewshotError, isFewshotError, type FewshotErrorCode } from './errors.js';
 export { FewShotHead, softmax, unitVector, type ClassSummary, type HeadKind, type HeadOptions, type Prediction, type Score } from './head.js';
 export { MAX_LABEL_LENGTH, normalizeLabel } from './labels.js';

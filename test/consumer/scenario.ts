@@ -1,0 +1,140 @@
+/**
+ * The acceptance scenario in one engine: open the fixture's page, run shared/flow.js (createClassifier with
+ * the default backend, 5 examples, the held-out queries), reload, reopen and classify again. Every step
+ * has a deadline, so a hung page fails the test instead of the run.
+ */
+import { expect } from 'vitest';
+import type { EngineBrowser, EnginePage } from './engines-shim.js';
+import type { Fixture, Picture } from './fixtures.js';
+
+/** createClassifier must settle (resolve or reject) within this, in the page. */
+export const OPEN_TIMEOUT_MS = 60_000;
+/** Then the examples and queries (a few seconds on WASM; ~40 s if it fell back to cpu). */
+const FLOW_TIMEOUT_MS = OPEN_TIMEOUT_MS + 90_000;
+export const SCENARIO_TIMEOUT_MS = 2 * FLOW_TIMEOUT_MS + 60_000;
+/** Accuracy bound: one example per class, 5 classes; mobilenet_v2_100 scores about 0.9 on Caltech-101. */
+export const MIN_ACCURACY = 0.7;
+
+interface Info {
+  backend: string;
+  classes: number;
+  examples: number;
+  threads?: number;
+  failedBackends?: { backend: string; reason: string }[];
+}
+
+/** What shared/flow.js reports (JSON). */
+export interface FlowReport {
+  settled: boolean;
+  openMs: number;
+  error: { stage: string; name: string; code: string | null; fewshot: boolean; message: string } | null;
+  crossOriginIsolated: boolean;
+  before: Info | null;
+  after: Info | null;
+  predictions: { expected: string; label: string; confidence: number }[];
+}
+
+export interface ScenarioResult {
+  first: FlowReport;
+  /** After a page reload; undefined when the first run already failed. */
+  second?: FlowReport;
+  logs: string[];
+  ms: number;
+}
+
+interface FlowArgs {
+  userId: string;
+  modelUrl: string;
+  examples: { label: string; url: string }[];
+  queries: { label: string; url: string }[];
+  timeoutMs: number;
+}
+
+type FixtureWindow = { fixture?: { ready: boolean; run(args: FlowArgs): Promise<FlowReport> } };
+
+/** Runs the scenario at `pageUrl`; the page is closed whatever happens. */
+export async function runScenario(browser: EngineBrowser, fixture: Fixture, pageUrl: string, userId: string): Promise<ScenarioResult> {
+  const started = Date.now();
+  // Absolute URLs: a worker resolves relative ones against its own script, not the page.
+  const abs = (p: Picture) => ({ label: p.label, url: new URL(p.path, pageUrl).href });
+  const args: FlowArgs = {
+    userId,
+    modelUrl: new URL(`models/mobilenet_v2_100_224_feature/model.json`, pageUrl).href,
+    examples: fixture.examples.map(abs),
+    queries: fixture.queries.map(abs),
+    timeoutMs: OPEN_TIMEOUT_MS,
+  };
+  const page = await deadline(browser.newPage(pageUrl), 60_000, 'opening the page');
+  try {
+    const first = await runFlow(page, args);
+    if (!first.settled || first.error) return { first, logs: page.logs(), ms: Date.now() - started };
+    await deadline(page.reload(), 60_000, 'reloading the page');
+    const second = await runFlow(page, { ...args, examples: [] });
+    return { first, second, logs: page.logs(), ms: Date.now() - started };
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${formatLogs(page.logs())}`, { cause: err });
+  } finally {
+    await deadline(page.close(), 15_000, 'closing the page').catch((err: unknown) => console.warn(String(err)));
+  }
+}
+
+async function runFlow(page: EnginePage, args: FlowArgs): Promise<FlowReport> {
+  await page.waitFor(() => (window as unknown as FixtureWindow).fixture?.ready === true, 60_000);
+  return deadline(
+    page.evaluate((a: FlowArgs) => (window as unknown as FixtureWindow).fixture!.run(a), args),
+    FLOW_TIMEOUT_MS,
+    'the page flow',
+  );
+}
+
+/**
+ * The acceptance checks: settled, no error, a fast backend (never cpu), 5 classes learnt, accuracy, and
+ * after the reload the same classes and the same answers from IndexedDB. Every message carries the logs.
+ */
+export function expectHealthy(result: ScenarioResult, backends: readonly string[] = ['wasm', 'webgpu']): void {
+  const { first, second } = result;
+  const context = (what: string): string => `${what}\n${JSON.stringify({ first: summary(first), second: second && summary(second) }, null, 1)}\n${formatLogs(result.logs)}`;
+  expect(first.settled, context(`createClassifier did not settle within ${OPEN_TIMEOUT_MS} ms`)).toBe(true);
+  expect(first.error, context('the flow failed')).toBeNull();
+  expect(backends, context(`ran on ${first.after?.backend}`)).toContain(first.after!.backend);
+  expect(first.before!.classes, context('the user was not new')).toBe(0);
+  expect(first.after, context('examples not learnt')).toMatchObject({ classes: 5, examples: 5 });
+  expect(accuracy(first), context('accuracy')).toBeGreaterThanOrEqual(MIN_ACCURACY);
+  expect(second, context('no second run')).toBeDefined();
+  expect(second!.settled && second!.error === null, context('reopening after a reload failed')).toBe(true);
+  expect(second!.before, context('examples lost across the reload')).toMatchObject({ classes: 5, examples: 5, backend: first.after!.backend });
+  expect(second!.predictions.map((p) => p.label), context('answers changed across the reload')).toEqual(first.predictions.map((p) => p.label));
+}
+
+export function accuracy(report: FlowReport): number {
+  if (report.predictions.length === 0) return 0;
+  return report.predictions.filter((p) => p.label === p.expected).length / report.predictions.length;
+}
+
+/** One line for the timings table. */
+export function describeResult(result: ScenarioResult): string {
+  const { first } = result;
+  const backend = first.after?.backend ?? first.before?.backend ?? '-';
+  const threads = first.after?.threads === undefined ? '' : ` threads=${first.after.threads}`;
+  const failed = first.after?.failedBackends?.length ? ` failed=${first.after.failedBackends.map((f) => f.backend).join(',')}` : '';
+  const outcome = !first.settled ? 'HUNG' : first.error ? `ERROR ${first.error.code ?? first.error.name}` : `${backend}${threads}${failed} acc=${accuracy(first).toFixed(2)}`;
+  return `${outcome} open=${first.openMs}ms total=${result.ms}ms`;
+}
+
+function summary(report: FlowReport) {
+  const { predictions, ...rest } = report;
+  return { ...rest, accuracy: accuracy(report), wrong: predictions.filter((p) => p.label !== p.expected) };
+}
+
+function formatLogs(logs: string[]): string {
+  return `--- page console (${logs.length} lines) ---\n${logs.slice(-60).join('\n')}`;
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,1 @@
+import 'fewshot-edge/sdk/worker';
