@@ -155,7 +155,9 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
   const manifestPath = join(dir, '.vite', 'manifest.json');
   if (!existsSync(manifestPath)) throw new Error(`No ${relative(REPO, manifestPath)}: run \`npm run build:sdk\` (or \`npm run build\`) first.`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, ManifestChunk>;
-  const entryKey = Object.keys(manifest).find((k) => manifest[k]?.isEntry);
+  // Two entries: the page's `index.js` (measured) and the Web Worker's `worker.js`, which loads the same chunks.
+  const entryKey = Object.keys(manifest).find((k) => manifest[k]?.isEntry && /sdk\/index\.ts$/.test(manifest[k]?.src ?? k));
+  const workerKey = Object.keys(manifest).find((k) => manifest[k]?.isEntry && /sdk\/worker\.ts$/.test(manifest[k]?.src ?? k));
   if (!entryKey) throw new Error('The manifest has no entry chunk.');
   const partKey = (part: Part): string => {
     const key = Object.keys(manifest).find((k) => manifest[k]?.isDynamicEntry && PART_SOURCES[part].test(manifest[k]?.src ?? k));
@@ -167,6 +169,7 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
   const roles = new Map<string, string>();
   for (const f of entryFiles) roles.set(f, 'shared (entry)');
   roles.set(manifest[entryKey]!.file, 'entry');
+  if (workerKey) roles.set(manifest[workerKey]!.file, 'entry: Web Worker');
   for (const part of Object.keys(PART_SOURCES) as Part[]) roles.set(manifest[partKey(part)]!.file, `dynamic: ${part}`);
   const allJs = [...new Set(Object.values(manifest).map((c) => c.file))].filter((f) => f.endsWith('.js')).sort();
   const chunks = allJs.map((file): ChunkSize => ({ file, role: roles.get(file) ?? 'shared (backends)', ...sizesOf(join(dir, file)) }));
@@ -210,7 +213,7 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
 }
 
 function order(role: string): number {
-  return role === 'entry' ? 0 : role.startsWith('shared (entry') ? 1 : role.startsWith('shared') ? 2 : 3;
+  return role.startsWith('entry') ? 0 : role.startsWith('shared (entry') ? 1 : role.startsWith('shared') ? 2 : 3;
 }
 
 function countDts(dir: string): number {

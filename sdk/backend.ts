@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FewshotError } from '../src/errors.js';
 import { startWasm } from './wasm-backend.js';
+import type { WasmBuild } from './wasm-files.js';
 
 /** Which TF.js backend runs the model. `auto` tries WebGPU, then WASM, then cpu. */
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
@@ -26,6 +27,8 @@ export interface BackendFailure {
 export interface BackendReport {
   backend: BackendName;
   threads: number;
+  /** On `wasm`: the build that runs (`threaded-simd` on cross-origin isolated pages, else `simd`). */
+  wasmBuild?: WasmBuild;
   failedBackends: BackendFailure[];
 }
 
@@ -70,6 +73,7 @@ async function startAuto(options: BackendOptions): Promise<BackendReport> {
 
 async function startExplicit(name: BackendName, options: BackendOptions, failedBackends: BackendFailure[]): Promise<BackendReport> {
   let threads = 1;
+  let wasmBuild: WasmBuild | undefined;
   try {
     if (name === 'webgpu') {
       const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
@@ -79,6 +83,7 @@ async function startExplicit(name: BackendName, options: BackendOptions, failedB
     } else if (name === 'wasm') {
       const started = await startWasm(options.wasmPaths);
       threads = started.threads;
+      wasmBuild = started.build;
       if (started.threadsFailure) {
         failedBackends.push({ backend: 'wasm-threads', reason: started.threadsFailure });
         console.info(`fewshot-edge: WASM runs on one thread; the threaded build failed (${started.threadsFailure}).`);
@@ -94,5 +99,5 @@ async function startExplicit(name: BackendName, options: BackendOptions, failedB
   if (tf.getBackend() !== name) {
     throw new FewshotError('BACKEND_UNAVAILABLE', `Asked for the ${name} backend, but ${tf.getBackend()} is active.`);
   }
-  return { backend: name, threads, failedBackends };
+  return { backend: name, threads, ...(wasmBuild ? { wasmBuild } : {}), failedBackends };
 }

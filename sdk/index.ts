@@ -113,7 +113,7 @@ function browserEmbedder(core: Embedder, backend: BackendReport, limits: ImageLi
     get backend() {
       return core.backend as BackendName;
     },
-    runtime: { threads: backend.threads, failedBackends: backend.failedBackends },
+    runtime: { threads: backend.threads, ...(backend.wasmBuild ? { wasmBuild: backend.wasmBuild } : {}), failedBackends: backend.failedBackends },
     embed: async (input, options) => core.embed(await toCoreInput(input, limits), options),
     embedBatch: async (inputs, options) => core.embedBatch(await Promise.all(inputs.map((i) => toCoreInput(i, limits))), options),
     dispose: () => core.dispose(),

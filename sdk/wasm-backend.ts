@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmFileFor, wasmUrls, type WasmFile } from './wasm-files.js';
+import { wasmFileFor, wasmUrls, type WasmBuild, type WasmFile } from './wasm-files.js';
 
 /** How long one attempt to start the WASM backend may take before it counts as failed (it never hangs). */
 export const WASM_START_TIMEOUT_MS = 30_000;
 
 /** What started: how many threads the WASM backend runs, and why threads were not used when they could have been. */
 export interface WasmStarted {
+  /** The build that runs: `threaded-simd` on cross-origin isolated pages, else `simd` (or `plain` without SIMD). */
+  build: WasmBuild;
+  /** Threads it runs: tfjs starts half the cores, at most 4, so 1 on a two-core device even when threaded. */
   threads: number;
   /** Set when the page could run threads but the threaded build failed and single-thread SIMD runs instead. */
   threadsFailure?: string;
@@ -31,16 +34,16 @@ export async function startWasm(wasmPaths: string | Record<string, string> | und
   if (threadsPossible) {
     try {
       await startBuild(urls, 'tfjs-backend-wasm-threaded-simd.wasm');
-      return { threads: wasm.getThreadsCount() };
+      return { build: 'threaded-simd', threads: wasm.getThreadsCount() };
     } catch (err) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       const threadsFailure = err instanceof Error ? err.message : String(err);
       await startBuild(urls, wasmFileFor(simd, false));
-      return { threads: 1, threadsFailure };
+      return { build: simd ? 'simd' : 'plain', threads: 1, threadsFailure };
     }
   }
   await startBuild(urls, wasmFileFor(simd, false));
-  return { threads: 1 };
+  return { build: simd ? 'simd' : 'plain', threads: 1 };
 }
 
 /** One attempt: checked bytes of `file`, then `tf.setBackend('wasm')`, bounded in time. */

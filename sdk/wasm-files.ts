@@ -18,6 +18,9 @@ export function bundledWasmUrls(): Record<WasmFile, string> {
 /** The three builds tfjs chooses from: plain, SIMD, and SIMD with threads (cross-origin isolated pages only). */
 export type WasmFile = 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
 
+/** The WASM builds by name, as `info().wasmBuild` reports them. */
+export type WasmBuild = 'threaded-simd' | 'simd' | 'plain';
+
 /** The file tfjs loads for these capabilities. */
 export function wasmFileFor(simd: boolean, threads: boolean): WasmFile {
   if (simd && threads) return 'tfjs-backend-wasm-threaded-simd.wasm';

@@ -27,7 +27,9 @@ export interface WorkerClassifier {
 export async function connectWorker(worker: Worker, options: BrowserClassifierOptions): Promise<WorkerClassifier> {
   keepErrorCodes();
   const { onChange, ...rest } = options;
-  const remote = (await wrap<WorkerApi>(worker).open({ ...rest, ...(onChange ? { onChange: proxy(onChange) } : {}) })) as unknown as Remote<BrowserClassifier>;
+  const api = wrap<WorkerApi>(worker);
+  await started(worker, api);
+  const remote = (await api.open({ ...rest, ...(onChange ? { onChange: proxy(onChange) } : {}) })) as unknown as Remote<BrowserClassifier>;
   return {
     addExample: async (label, image) => remote.addExample(label, await sendable(image)),
     classify: async (image) => remote.classify(await sendable(image)),
@@ -38,6 +40,33 @@ export async function connectWorker(worker: Worker, options: BrowserClassifierOp
     import: (document) => remote.import(document),
     info: () => remote.info(),
   };
+}
+
+/** How long a worker's script may take to load and run before {@link connectWorker} gives up on it. */
+export const WORKER_START_TIMEOUT_MS = 60_000;
+
+/**
+ * Resolves once the worker answers; a script that fails to load or throws, or a worker that is not ours and
+ * never answers, rejects instead of leaving the app waiting forever.
+ */
+function started(worker: Worker, api: Remote<WorkerApi>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      reject(new FewshotError('INVALID_ARGUMENT', `The classifier worker did not start: ${why}. Its script must be a module worker that imports 'fewshot-edge/sdk/worker'.`));
+    };
+    const onError = (event: ErrorEvent | Event) => fail('message' in event && event.message ? event.message : 'its script failed to load or threw');
+    const timer = setTimeout(() => fail(`no answer within ${WORKER_START_TIMEOUT_MS / 1000} s`), WORKER_START_TIMEOUT_MS);
+    const cleanup = () => {
+      clearTimeout(timer);
+      worker.removeEventListener('error', onError);
+    };
+    worker.addEventListener('error', onError);
+    api.ping().then(() => {
+      cleanup();
+      resolve();
+    }, (err: unknown) => fail(String(err)));
+  });
 }
 
 /** DOM images cannot be posted to a worker: an ImageBitmap of the current picture can, without a copy. */

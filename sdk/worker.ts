@@ -3,7 +3,10 @@
  * {@link connectWorker} (`sdk/worker-client.ts`):
  *
  * ```ts
- * const worker = new Worker(new URL('fewshot-edge/sdk/worker', import.meta.url), { type: 'module' });
+ * // classifier.worker.js, the app's own worker file, is one line:
+ * import 'fewshot-edge/sdk/worker';
+ * // the page:
+ * const worker = new Worker(new URL('./classifier.worker.js', import.meta.url), { type: 'module' });
  * const clf = await connectWorker(worker, { userId: 'alice' });
  * ```
  * In the worker there is no DOM: the client turns page images into ImageBitmaps before sending them.
@@ -15,6 +18,8 @@ import { keepErrorCodes } from './worker-protocol.js';
 keepErrorCodes();
 
 const api = {
+  /** Answers as soon as the worker's script has run: the client's check that it started at all. */
+  ping: () => 'fewshot-edge' as const,
   /** Opens a classifier in the worker; the main thread gets a proxy to it. */
   async open(options: BrowserClassifierOptions) {
     return proxy(await createClassifier(options));

@@ -1,5 +1,5 @@
 import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
-import type { EmbedOptions, Embedder, ImageInput } from './embedder.js';
+import type { BackendRuntime, EmbedOptions, Embedder, ImageInput } from './embedder.js';
 import { FewshotError } from './errors.js';
 import { FewShotHead, unitVector, type ClassSummary, type HeadKind, type Prediction } from './head.js';
 import { headOptions, type HeadSettings } from './head-defaults.js';
@@ -37,6 +37,8 @@ export interface ClassifierInfo {
   backend: string;
   /** Browser SDK: WASM threads in use (1 = single-threaded). */
   threads?: number;
+  /** Browser SDK on WASM: the build that runs (`threaded-simd` on cross-origin isolated pages, else `simd`). */
+  wasmBuild?: string;
   /** Browser SDK: backends that `auto` tried and could not start, with the reason; empty when the first one ran. */
   failedBackends?: { backend: string; reason: string }[];
   head: HeadKind;
@@ -215,7 +217,7 @@ export class FewShotClassifier<Input = ImageInput> {
       model: this.embedder.spec.name,
       dim: this.embedder.spec.dim,
       backend: this.embedder.backend,
-      ...(this.embedder.runtime ? { threads: this.embedder.runtime.threads, failedBackends: this.embedder.runtime.failedBackends.map((f) => ({ ...f })) } : {}),
+      ...(this.embedder.runtime ? runtimeInfo(this.embedder.runtime) : {}),
       head: this.head.kind,
       flip: this.embedOptions.flip === true,
       classes: this.head.listClasses().length,
@@ -237,4 +239,13 @@ export class FewShotClassifier<Input = ImageInput> {
 /** Oldest first, ties by id: the order classes appear in, the same from every store. */
 function byAge(a: StoredExample, b: StoredExample): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
+}
+
+/** A copy of the platform's backend details for `info()`, so callers cannot change the embedder's. */
+function runtimeInfo(runtime: BackendRuntime): Pick<ClassifierInfo, 'threads' | 'wasmBuild' | 'failedBackends'> {
+  return {
+    threads: runtime.threads,
+    ...(runtime.wasmBuild ? { wasmBuild: runtime.wasmBuild } : {}),
+    failedBackends: runtime.failedBackends.map((f) => ({ ...f })),
+  };
 }

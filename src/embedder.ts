@@ -45,6 +45,8 @@ export interface Embedder<Input = ImageInput> {
 export interface BackendRuntime {
   /** Threads the WASM backend runs (1 when single-threaded, or on another backend). */
   threads: number;
+  /** On WASM: the build that runs (`threaded-simd`, `simd` or `plain`). */
+  wasmBuild?: string;
   /** Backends tried before the one running, and why each failed (`wasm-threads`: the threaded WASM build). */
   failedBackends: { backend: string; reason: string }[];
 }
