@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -156,6 +156,65 @@ export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT
         expect(r.status).toBe(200);
       }
       expect(server.requests.filter((r) => r.status !== 200 && r.path !== '/favicon.ico')).toEqual([]);
+    });
+  });
+
+  describe('when the .wasm files are not served (a bundler or server that lost them)', () => {
+    let server: SdkServer;
+    let browser: Browser;
+    let sdkDir: string;
+
+    beforeAll(async () => {
+      // dist/sdk without its .wasm files: every binary answers 404.
+      sdkDir = await mkdtemp(join(tmpdir(), 'fewshot-sdk-no-wasm-'));
+      await cp(SDK_DIST, sdkDir, { recursive: true, filter: (src) => !src.endsWith('.wasm') });
+      server = await startSdkServer({ sdkDir });
+      browser = await launchBrowser({ webgpu: false });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await rm(sdkDir, { recursive: true, force: true });
+    });
+
+    type Sdk = { createClassifier(o: Record<string, unknown>): Promise<{ info(): Record<string, unknown> }> };
+
+    it('auto ends on cpu but says why: info().failedBackends names the missing file, and the console warns once with the fix', async () => {
+      const page = await openSdkPage(browser, server.url);
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning' && m.text().startsWith('fewshot-edge:')) warnings.push(m.text());
+      });
+      const info = await page.evaluate(async (url) => {
+        const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
+        const a = await createClassifier({ userId: 'no-wasm-a', model: { name: 'mobilenet_v1_025', url } });
+        await createClassifier({ userId: 'no-wasm-b', model: { name: 'mobilenet_v1_025', url } });
+        return a.info();
+      }, modelUrl('mobilenet_v1_025'));
+      await page.close();
+      expect(info.backend).toBe('cpu');
+      const failed = info.failedBackends as { backend: string; reason: string }[];
+      expect(failed.map((f) => f.backend)).toEqual(['webgpu', 'wasm']);
+      expect(failed[1]!.reason).toMatch(/tfjs-backend-wasm-simd\.wasm is not served at http:\/\/127\.0\.0\.1:\d+\/dist\/sdk\/tfjs-backend-wasm-simd\.wasm \(HTTP 404\)/);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/cpu backend.*wasmPaths/);
+    });
+
+    it('an explicit wasm backend rejects with BACKEND_UNAVAILABLE naming the URL, and never hangs', async () => {
+      const page = await openSdkPage(browser, server.url);
+      const outcome = await page.evaluate(async (url) => {
+        const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
+        try {
+          await createClassifier({ userId: 'no-wasm-explicit', backend: 'wasm', model: { name: 'mobilenet_v1_025', url } });
+          return { settled: 'resolved' };
+        } catch (err) {
+          return { settled: 'rejected', code: (err as { code?: string }).code, message: String((err as Error).message) };
+        }
+      }, modelUrl('mobilenet_v1_025'));
+      await page.close();
+      expect(outcome).toMatchObject({ settled: 'rejected', code: 'BACKEND_UNAVAILABLE' });
+      expect(outcome.message).toMatch(/dist\/sdk\/tfjs-backend-wasm-simd\.wasm \(HTTP 404\)/);
     });
   });
 });
