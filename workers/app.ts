@@ -18,8 +18,8 @@ const DEFAULT_MAX_EXAMPLES = 500;
 /** The edge API: `GET /healthz` and the per-user `/v1` routes (bearer JWT). Every response is JSON. */
 export const app = new Hono<AppEnv>();
 
+// Hono's `route()` wraps each of this app's handlers in this onError, so it also holds when a team mounts the app.
 app.onError((err, c) => errorResponse(c, err));
-app.notFound((c) => errorResponse(c, new HttpError(404, 'ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)));
 
 /** Loads the model if needed, so a deploy can be checked (and warmed) with one request. */
 app.get('/healthz', async (c) => {
@@ -87,6 +87,10 @@ v1.put('/import', limitBody(), async (c) => {
 });
 
 app.route('/v1', v1);
+
+// A catch-all route, registered last, rather than `app.notFound`: `parent.route('/prefix', app)` copies routes
+// but not notFound, and unknown paths under the prefix must still get this API's JSON 404.
+app.all('*', (c) => errorResponse(c, new HttpError(404, 'ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)));
 
 function openClassifier(c: AppContext): Promise<FewShotClassifier> {
   return FewShotClassifier.open({
