@@ -4,6 +4,7 @@
  * With --json every command prints exactly one JSON object on stdout (errors too: {"error": {code, message}}).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Prediction } from '../src/head.js';
 import { FewshotError, isFewshotError } from '../src/errors.js';
@@ -11,6 +12,7 @@ import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/model
 import { runEval, type EvalResult } from './eval.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { useWasmBackend } from './backend.js';
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from './download.js';
 import { fetchModels } from './fetch-model.js';
 import { createClassifier, defaultModelDir, defaultStoreDir, loadNodeEmbedder } from './index.js';
 
@@ -24,6 +26,12 @@ interface GlobalOptions {
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer.');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('not a positive number of seconds.');
   return n;
 }
 
@@ -219,15 +227,21 @@ function describeEval(r: EvalResult): string {
 
 program
   .command('fetch-model')
-  .description('download the official weights (or copy them with --from) into the models folder')
-  .option('--from <dir>', 'copy from a local folder laid out like shared/models')
-  .option('--dest <dir>', 'models folder', defaultModelDir())
-  .addOption(new Option('--only <name>', 'one model only').argParser(modelName))
-  .action(async (o: { from?: string; dest: string; only?: ModelName }) => {
-    const models = o.only ? [o.only] : (Object.keys(MODELS) as ModelName[]);
+  .description('write the model folders (<out>/<folder>/model.json and its shards): downloaded from the official URLs, or from --from')
+  .option('--out <dir>', 'models folder: FEWSHOT_MODEL_DIR, else a per-user cache when installed, else the checkout\'s models/', defaultModelDir())
+  .addOption(new Option('--dest <dir>').hideHelp()) // the former name of --out
+  .option('--from <folder|url>', 'copy from a local folder laid out like the official one, or download from a mirror URL serving such folders')
+  .addOption(new Option('--only <name>', 'one model only (the same as giving --model)').argParser(modelName))
+  .option('--timeout <seconds>', 'limit per downloaded file', seconds, DEFAULT_DOWNLOAD_TIMEOUT_MS / 1000)
+  .addHelpText('after', '\nAll models unless --model NAME (or --only NAME) picks one.')
+  .action(async (o: { out: string; dest?: string; from?: string; only?: ModelName; timeout: number }) => {
+    const out = resolve(o.dest ?? o.out);
+    // The global --model has a default, so it picks one model only when typed (--only is its older synonym).
+    const only = o.only ?? (program.getOptionValueSource('model') === 'cli' ? globals().model : undefined);
+    const models = only ? [only] : (Object.keys(MODELS) as ModelName[]);
     const lines: string[] = [];
-    await fetchModels({ models, dest: o.dest, ...(o.from ? { from: o.from } : {}), log: (l) => lines.push(l) });
-    emit({ models, dest: o.dest }, lines.join('\n'));
+    const fetched = await fetchModels({ models, out, ...(o.from ? { from: o.from } : {}), timeoutMs: o.timeout * 1000, log: (l) => lines.push(l) });
+    emit({ models, out, dest: out, fetched }, lines.join('\n')); // dest: the field's name before --out
   });
 
 async function readImageFile(file: string): Promise<Buffer> {

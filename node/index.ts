@@ -27,7 +27,8 @@ export interface NodeClassifierOptions {
   /**
    * A model name (default `mobilenet_v2_100`), or a name with where to load it from: a folder holding
    * `model.json`, an http(s) URL, or a `tf.io.IOHandler`. By default weights are read from
-   * `FEWSHOT_MODEL_DIR` or the package's `models/` (`npm run fetch-model`).
+   * `defaultModelDir()`: `FEWSHOT_MODEL_DIR`, else a per-user cache folder when the package is installed,
+   * else a checkout's `models/` (`npx fewshot fetch-model` fills it).
    */
   model?: ModelName | { name: ModelName; source?: ModelSource };
   /** A folder for the file store (default `FEWSHOT_STORE` or `~/.fewshot`), or any {@link ExampleStore}. */

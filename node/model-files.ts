@@ -1,25 +1,11 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FewshotError } from '../src/errors.js';
 import { MODELS, type ModelName } from '../src/models.js';
+import { defaultModelDir } from './model-dir.js';
 
-/** The package root: two levels up from both `node/` (sources run by tsx) and `dist/node/` (built). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-/**
- * Folder that holds one sub-folder per model (laid out like `../shared/models`): `FEWSHOT_MODEL_DIR`
- * when set, else the package's own `models/`, which `npm run fetch-model` fills.
- */
-export function defaultModelDir(): string {
-  return resolve(process.env.FEWSHOT_MODEL_DIR || join(packageRoot(), 'models'));
-}
+export { defaultModelDir } from './model-dir.js';
 
 /** The folder of one model's files inside a models directory. */
 export function modelFolder(model: ModelName, modelDir = defaultModelDir()): string {
@@ -41,7 +27,7 @@ export function fileModelSource(folder: string): tf.io.IOHandler {
       } catch (cause) {
         throw new FewshotError(
           'MODEL_NOT_FOUND',
-          `No readable model at ${manifestPath}. Run \`npm run fetch-model\` (or set FEWSHOT_MODEL_DIR to a folder of models).`,
+          `No readable model at ${manifestPath}. \`npx fewshot fetch-model\` puts the models in ${defaultModelDir()} (\`--from <folder>\` copies a local copy), or set FEWSHOT_MODEL_DIR to a folder of models.`,
           { cause },
         );
       }

@@ -12,7 +12,7 @@ export interface ModelSpec {
   readonly inputRange: readonly [number, number];
   /** Layer (layers model) or node (graph model) whose output is the embedding. */
   readonly embeddingNode: string;
-  /** Folder name under a models directory (`FEWSHOT_MODEL_DIR` or the project's `models/`). */
+  /** Folder name under a models directory (`fetch-model --out`, `FEWSHOT_MODEL_DIR`, or the default: node/model-dir.ts). */
   readonly folder: string;
   /** The official `model.json`; shards are fetched beside it. Query string appended to every file. */
   readonly officialUrl: string;
