@@ -67,14 +67,8 @@ export async function removeFixture(fixture: Fixture | undefined): Promise<void>
   if (fixture && process.env.FEWSHOT_KEEP_FIXTURES !== '1') await rm(fixture.dir, { recursive: true, force: true });
 }
 
-/**
- * Puts mobilenet_v2_100 into `dest` with the installed package's CLI, as the README tells users to.
- * `--out`/`--model` are the documented flags being added; the older `--dest`/`--only` do the same.
- */
+/** Puts mobilenet_v2_100 into `dest` with the installed package's CLI, as the README tells users to. */
 function installModel(appDir: string, dest: string): void {
   const cli = join(appDir, 'node_modules', 'fewshot-edge', 'dist', 'node', 'cli.js');
-  const node = (args: string[]): string => execFileSync(process.execPath, [cli, ...args], { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const help = node(['fetch-model', '--help']);
-  const target = help.includes('--out') ? ['--out', dest, '--model', 'mobilenet_v2_100'] : ['--dest', dest, '--only', 'mobilenet_v2_100'];
-  node(['fetch-model', '--from', sharedModels, ...target]);
+  execFileSync(process.execPath, [cli, 'fetch-model', '--from', sharedModels, '--out', dest, '--model', 'mobilenet_v2_100'], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { build, createServer, preview } from 'vite';
 import webpack, { type Configuration } from 'webpack';
 import { sendFile } from '../../scripts/serve-folder.js';
+import { withTimeout } from '../engines/process.js';
 
 export interface Served {
   url: string;
@@ -36,13 +37,40 @@ export async function serveStatic(root: string, headers: Record<string, string> 
   };
 }
 
-const viteConfig = (dir: string) => ({ root: dir, configFile: join(dir, 'vite.config.js') });
+/**
+ * The fixture's own config file; inline only test plumbing: a dependency cache per fixture folder (the
+ * default, appDir/node_modules/.vite, is shared by every fixture and process using the installed package).
+ */
+const viteConfig = (dir: string) => ({ root: dir, configFile: join(dir, 'vite.config.js'), cacheDir: join(dir, '.vite') });
 
-/** `vite` (dev server) in the fixture's folder. */
-export async function viteDev(dir: string): Promise<Served> {
+/**
+ * `vite` (dev server) in the fixture's folder. Vite finds a worker's dependencies only when the browser first
+ * asks for the worker, then re-bundles them and reloads the page; requesting `warm` first and waiting for that
+ * re-bundling gives the pages what a second `vite` start would: the dependency cache complete.
+ */
+export async function viteDev(dir: string, warm: string[] = []): Promise<Served> {
   const server = await createServer({ ...viteConfig(dir), server: { host: '127.0.0.1', port: 0 } });
   await server.listen();
+  const warmUp = async (): Promise<void> => {
+    for (const url of warm) await server.warmupRequest(url);
+    const optimizer = server.environments.client.depsOptimizer as Optimizer | undefined;
+    for (let pending = pendingDeps(optimizer); pending.length > 0; pending = pendingDeps(optimizer)) await Promise.all(pending);
+  };
+  try {
+    await withTimeout(warmUp(), 120_000, 'vite: bundling the dependencies');
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   return { url: `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+/** What this file reads of Vite's dependency optimizer (its type is not exported). */
+type Optimizer = { metadata: { discovered: Record<string, { processing?: Promise<void> }> } };
+
+/** The bundling runs of dependencies Vite discovered and has not bundled yet (`processing` is cleared once done). */
+function pendingDeps(optimizer: Optimizer | undefined): Promise<void>[] {
+  return Object.values(optimizer?.metadata.discovered ?? {}).flatMap((dep) => (dep.processing ? [dep.processing] : []));
 }
 
 /** `vite build` into the fixture's dist/. */

@@ -17,7 +17,7 @@ export function exposeFixture({ open, isFewshotError }) {
      * reads what happened from the report.
      */
     async run({ userId, modelUrl, examples, queries, timeoutMs }) {
-      const report = { settled: false, openMs: 0, error: null, crossOriginIsolated: globalThis.crossOriginIsolated === true, before: null, after: null, predictions: [] };
+      const report = { settled: false, openMs: 0, examplesMs: 0, queriesMs: 0, error: null, crossOriginIsolated: globalThis.crossOriginIsolated === true, before: null, after: null, predictions: [] };
       const started = performance.now();
       let clf;
       try {
@@ -38,15 +38,19 @@ export function exposeFixture({ open, isFewshotError }) {
       let stage = 'info';
       try {
         report.before = await clf.info();
+        let mark = performance.now();
         for (const { label, url } of examples) {
           stage = `addExample ${url}`;
           await clf.addExample(label, await loadImage(url));
         }
+        report.examplesMs = Math.round(performance.now() - mark);
+        mark = performance.now();
         for (const { label, url } of queries) {
           stage = `classify ${url}`;
           const prediction = await clf.classify(await loadBlob(url));
-          report.predictions.push({ expected: label, label: prediction.label, confidence: prediction.confidence });
+          report.predictions.push({ url, expected: label, label: prediction.label, confidence: prediction.confidence });
         }
+        report.queriesMs = Math.round(performance.now() - mark);
         report.after = await clf.info();
       } catch (err) {
         report.error = describe(stage, err, isFewshotError);
