@@ -18,22 +18,15 @@ import { withTimeout } from './engines/process.js';
 import { prepareFixture, removeFixture, type Fixture, type Template } from './consumer/fixtures.js';
 import { describeResult, expectHealthy, runScenario, SCENARIO_TIMEOUT_MS, type ScenarioResult } from './consumer/scenario.js';
 import { ISOLATION_HEADERS, serveStatic, viteBuild, viteDev, vitePreview, webpackBuild, type Served } from './consumer/servers.js';
+import { Timings } from './consumer/timings.js';
 
 let pkg: InstalledPackage;
 /** Every app setup started (a build may still run when the tests end early): awaited before cleaning up. */
 const setups: Promise<unknown>[] = [];
 const fixtures: Fixture[] = [];
 const servers: Served[] = [];
-const timings: string[] = [];
-
-async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await work();
-  } finally {
-    timings.push(`${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-}
+const timings = new Timings();
+const timed = timings.timed.bind(timings);
 
 /** Runs `start` once, on first use, and remembers its promise (also a failure: reported by each test). */
 function once<T>(start: () => Promise<T>): () => Promise<T> {
@@ -126,7 +119,7 @@ afterAll(async () => {
   await withTimeout(Promise.all(setups), 300_000, 'the app builds still running').catch((err: unknown) => console.warn(String(err)));
   await Promise.allSettled(servers.map((s) => s.close()));
   await Promise.allSettled(fixtures.map(removeFixture));
-  console.log(`[consumer] timings\n  ${timings.join('\n  ')}`);
+  timings.print('consumer');
 }, 360_000);
 
 describe.each(ENGINES)('the installed package in %s', (engine) => {
@@ -134,7 +127,7 @@ describe.each(ENGINES)('the installed package in %s', (engine) => {
 
   beforeAll(async () => {
     browser = await timed(`${engine}: launch`, () => launchEngine(engine, { webgpu: false }));
-    timings.push(`${engine} ${browser.version}`);
+    timings.lines.push(`${engine} ${browser.version}`);
   }, 120_000);
 
   afterAll(async () => {
@@ -147,7 +140,7 @@ describe.each(ENGINES)('the installed package in %s', (engine) => {
       const app = await variant.app();
       const userId = `${variant.name.replace(/\W+/g, '-')}-${engine}-${Date.now()}`;
       const result = await runScenario(browser!, app.fixture, `${app.url}${variant.query ?? ''}`, userId);
-      timings.push(`${variant.name} in ${engine}: ${describeResult(result)}`);
+      timings.lines.push(`${variant.name} in ${engine}: ${describeResult(result)}`);
       variant.check(result);
     }, SCENARIO_TIMEOUT_MS + 240_000);
   }

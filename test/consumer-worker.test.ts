@@ -12,6 +12,7 @@ import { createEdgeProject, INDEX_TS, MOUNTED_TS, typeCheck, WRANGLER_TOML, type
 import { installedPackage } from './consumer/install.js';
 import { wrangler, wranglerDev, type WranglerDev } from './consumer/wrangler-dev.js';
 import { caltechDir, repoRoot } from './paths.js';
+import { Timings } from './consumer/timings.js';
 
 /** As test/worker.test.ts: image 0 of each class is the one example, the other 29 are held out. */
 const CLASSES = ['accordion', 'anchor', 'bass', 'binocular', 'brontosaurus'];
@@ -47,16 +48,8 @@ function imageForm(image: Uint8Array<ArrayBuffer>, label?: string): FormData {
 }
 
 let project: EdgeProject;
-const timings: string[] = [];
-
-async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await work();
-  } finally {
-    timings.push(`${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-}
+const timings = new Timings();
+const timed = timings.timed.bind(timings);
 
 beforeAll(async () => {
   const { appDir } = await timed('install the packed package', installedPackage);
@@ -65,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   project?.remove();
-  console.log(`[consumer-worker] timings\n  ${timings.join('\n  ')}`);
+  timings.print('consumer-worker');
 });
 
 it('docs/WORKER.md shows exactly the files and commands this fixture runs', () => {
