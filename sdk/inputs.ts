@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FewshotError } from '../src/errors.js';
 import type { ImageInput } from '../src/embedder.js';
-import { checkByteSize, checkDimensions, DEFAULT_IMAGE_LIMITS, type ImageLimits, type RawPixels } from '../src/pixels.js';
+import { checkByteSize, checkComplete, checkDimensions, DEFAULT_IMAGE_LIMITS, type ImageLimits, type RawPixels } from '../src/pixels.js';
 
 /**
  * What the browser SDK embeds: everything the core takes (JPEG/PNG bytes, raw pixels, tensors) plus the
@@ -43,6 +43,8 @@ function isDrawable(input: unknown): input is Drawable {
 
 async function decodeBlob(blob: Blob, limits: ImageLimits): Promise<ImageBitmap> {
   checkByteSize(blob.size, limits);
+  // Firefox and WebKit decode a cut-off JPEG into a half-grey picture; Chromium refuses it. Refuse it everywhere.
+  checkComplete(new Uint8Array(await blob.arrayBuffer()));
   try {
     return await createImageBitmap(blob);
   } catch (cause) {

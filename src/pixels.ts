@@ -52,6 +52,37 @@ function sniff(bytes: Uint8Array): ImageKind {
   throw new FewshotError('INVALID_IMAGE', 'The bytes are not a JPEG or PNG image (unknown signature).');
 }
 
+/**
+ * Refuses a JPEG or PNG that stops before its end marker (a cut-off upload or download). Some decoders (jpeg-js
+ * here; Firefox's and WebKit's `createImageBitmap` in the browser SDK) would return a half-grey picture that
+ * gets learnt as an example. A JPEG's end-of-image marker must follow its last start-of-scan (scan data cannot
+ * contain either marker: a 0xFF there is always stuffed); a PNG needs its whole IEND chunk after its last IDAT.
+ * Other formats pass unchecked.
+ * @throws FewshotError `INVALID_IMAGE`.
+ */
+export function checkComplete(bytes: Uint8Array): void {
+  let complete = true;
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    const lastScan = lastIndexOf(bytes, [0xff, 0xda]);
+    complete = lastScan >= 0 && lastIndexOf(bytes, [0xff, 0xd9]) > lastScan;
+  } else if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    const end = lastIndexOf(bytes, PNG_IEND);
+    complete = end > lastIndexOf(bytes, PNG_IDAT) && end + 8 <= bytes.length; // the IEND type and its CRC
+  }
+  if (!complete) throw new FewshotError('INVALID_IMAGE', 'The image is truncated: it stops before its end marker.');
+}
+
+const PNG_IDAT = [0x49, 0x44, 0x41, 0x54];
+const PNG_IEND = [0x49, 0x45, 0x4e, 0x44];
+
+function lastIndexOf(bytes: Uint8Array, sequence: readonly number[]): number {
+  outer: for (let i = bytes.length - sequence.length; i >= 0; i--) {
+    for (let j = 0; j < sequence.length; j++) if (bytes[i + j] !== sequence[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 /** Reads width and height from the header alone and refuses empty or absurd sizes. */
 function checkHeader(bytes: Uint8Array, limits: ImageLimits): void {
   let size: { width?: number; height?: number };
@@ -104,6 +135,7 @@ export function decodeImage(input: EncodedImage, limits: ImageLimits = DEFAULT_I
   checkByteSize(bytes.length, limits);
   const kind = sniff(bytes);
   checkHeader(bytes, limits);
+  checkComplete(bytes);
   try {
     return kind === 'jpeg' ? decodeJpeg(bytes, limits) : pngToRgb(decodePng(bytes, { checkCrc: true }));
   } catch (cause) {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, rawToRgb } from '../src/pixels.js';
+import { checkComplete, decodeImage, rawToRgb } from '../src/pixels.js';
 import { codeOf } from './errors.js';
 import { caltechDir, omniglotDir } from './paths.js';
 
@@ -89,5 +89,32 @@ describe('rawToRgb', () => {
     expect(codeOf(() => rawToRgb({ data: new Uint8Array(0), width: 0, height: 0 }))).toBe('INVALID_IMAGE');
     expect(codeOf(() => rawToRgb({ data: new Uint8Array(6), width: 2, height: 1, channels: 4 }))).toBe('INVALID_IMAGE');
     expect(codeOf(() => rawToRgb({ data: [1, 2, 3] as unknown as Uint8Array, width: 1, height: 1 }))).toBe('INVALID_IMAGE');
+  });
+});
+
+describe('checkComplete', () => {
+  const domains = readdirSync(join(caltechDir, '..', '..'), { withFileTypes: true }).filter((d) => d.isDirectory());
+  // The first two files of the first class of every dataset: JPEGs and PNGs as cameras and scanners write them.
+  const samples = domains.flatMap((d) => {
+    const images = join(caltechDir, '..', '..', d.name, 'images');
+    const firstClass = join(images, readdirSync(images).sort()[0]!);
+    return readdirSync(firstClass).sort().slice(0, 2).map((f) => join(firstClass, f));
+  });
+
+  it('accepts whole real files of every dataset, and a JPEG with bytes after its end marker', () => {
+    expect(samples.length).toBeGreaterThanOrEqual(2 * 7);
+    for (const file of samples) expect(() => checkComplete(readFileSync(file)), file).not.toThrow();
+    expect(() => checkComplete(Buffer.concat([jpegBytes, Buffer.alloc(64)]))).not.toThrow();
+  });
+
+  it('refuses each of them cut anywhere inside the image data, as INVALID_IMAGE', () => {
+    for (const file of samples) {
+      const bytes = readFileSync(file);
+      for (const keep of [0.5, 0.9, 0.999]) {
+        const cut = bytes.subarray(0, Math.floor(bytes.length * keep));
+        expect(codeOf(() => checkComplete(cut)), `${file} cut at ${keep}`).toBe('INVALID_IMAGE');
+        expect(codeOf(() => decodeImage(cut)), `${file} cut at ${keep}`).toBe('INVALID_IMAGE');
+      }
+    }
   });
 });
