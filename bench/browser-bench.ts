@@ -1,21 +1,24 @@
 /**
  * npm run bench:browser [-- --json] [--quick] [--build] [--out docs/bench-browser.json]
  *
- * The BUILT browser SDK (dist/sdk/, `npm run build:sdk`) in Debian Chromium headless (playwright-core, the
- * flags of test/browser-harness.ts: WebGPU through SwiftShader, i.e. on the CPU: real WebGPU code, slow),
- * loaded by a plain page (`import { createClassifier } from '/dist/sdk/index.js'`) from a plain static
- * server, as an app would ship it:
+ * The BUILT browser SDK (dist/sdk/, `npm run build:sdk`) in the three engines of test/engines.ts, headless
+ * (Debian Chromium with the WebGPU-through-SwiftShader flags, i.e. real WebGPU code on the CPU, slow;
+ * Firefox ESR; WebKitGTK's MiniBrowser under Xvfb; FEWSHOT_ENGINES=chromium,firefox runs a subset), loaded
+ * by a plain page (`import { createClassifier } from '/dist/sdk/index.js'`) from a plain static server, as an
+ * app would ship it:
  *
  *  1. bundle size: bench/sdk-size.ts (JS per path, gzip -9; the .wasm separately)
- *  2. warm classify latency per backend (webgpu, wasm, cpu) and model (mobilenet_v2_100, mobilenet_v1_025):
- *     one page per pair (a page runs one backend), two classifiers on the same loaded model, flip on (the
- *     default) and off, 2 examples each; after warm-up, single-image `classify(img)` calls on a decoded
- *     Caltech <img>, flip on and off alternating; median and p90 (the page draws the image, reads the
- *     pixels, embeds, runs the head)
- *  3. model load: `createClassifier` (backend wasm, cacheModel: true, the default) on a fresh browser
- *     profile (weights from the network: the local server, loopback) vs the same profile after a browser
- *     restart (weights from IndexedDB); the bytes the server sent for /models/ prove where they came from.
- *     Also the first classify after it.
+ *  2. backends each engine offers: per backend (webgpu, wasm, cpu) a fresh page asks for it explicitly
+ *     (`createClassifier({ backend, model: mobilenet_v1_025 })`): the backend that runs, or the error code
+ *  3. warm classify latency per engine, backend and model (mobilenet_v2_100, mobilenet_v1_025): every backend
+ *     in Chromium, WASM in Firefox and WebKit (their only fast one here). One page per pair (a page runs one
+ *     backend), two classifiers on the same loaded model, flip on (the default) and off, 2 examples each;
+ *     after warm-up, single-image `classify(img)` calls on a decoded Caltech <img>, flip on and off
+ *     alternating; median and p90 (the page draws the image, reads the pixels, embeds, runs the head)
+ *  4. model load, Chromium: `createClassifier` (backend wasm, cacheModel: true, the default) on a fresh
+ *     browser profile (weights from the network: the local server, loopback) vs the same profile after a
+ *     browser restart (weights from IndexedDB); the bytes the server sent for /models/ prove where they came
+ *     from. Also the first classify after it.
  *
  * Progress goes to stderr; with --json stdout carries exactly one JSON object. `--out <file>` also writes it.
  */
@@ -29,7 +32,7 @@ import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { defaultModelDir } from '../node/model-files.js';
 import { MODELS, type ModelName } from '../src/models.js';
-import { launchBrowser, launchPersistent } from '../test/browser-harness.js';
+import { ENGINES, launchEngine, type EngineBrowser, type EngineName, type EnginePage } from '../test/engines.js';
 import { datasetsDir, REPO_ROOT } from './env.js';
 import { table } from './report.js';
 import { formatSdkSize, measureSdkSize, SDK_DIST, type SdkSizeResult } from './sdk-size.js';
@@ -111,7 +114,14 @@ export async function startSdkServer(options: { sdkDir?: string } = {}): Promise
   };
 }
 
-/** Opens /sdk.html and waits until the built SDK is imported (`window.fewshot`). */
+/** Opens /sdk.html in any engine and waits until the built SDK is imported (`window.fewshot`). */
+async function openEngineSdkPage(browser: EngineBrowser, baseUrl: string): Promise<EnginePage> {
+  const page = await browser.newPage(`${baseUrl}/sdk.html`);
+  await page.waitFor(() => (window as unknown as { fewshotReady?: boolean }).fewshotReady === true, 60_000);
+  return page;
+}
+
+/** Opens /sdk.html in a Playwright browser (test/sdk-bundle.test.ts) and waits until the built SDK is imported. */
 export async function openSdkPage(context: Browser | BrowserContext, baseUrl: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (err) => log(`page error: ${err.message}`));
@@ -149,6 +159,7 @@ interface PageSdk {
     classify(image: unknown): Promise<{ label: string; confidence: number }>;
     info(): { backend: string; flip: boolean; model: string };
   }>;
+  isFewshotError(error: unknown): error is Error & { code: string };
 }
 
 // ----------------------------------------------------------------------------------------- options
@@ -180,13 +191,57 @@ function parseOptions(argv: string[]): Options {
 const planFor = (quick: boolean): Plan => (quick ? { warmups: 2, minReps: 3, maxReps: 5, budgetMs: 10_000 } : { warmups: 5, minReps: 10, maxReps: 40, budgetMs: 45_000 });
 
 const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+type Backend = (typeof BACKENDS)[number];
 const MODEL_NAMES: readonly ModelName[] = ['mobilenet_v2_100', 'mobilenet_v1_025'];
+/** Latency is measured on every backend in Chromium; Firefox and WebKit have no WebGPU here and cpu is ~30x slower than WASM. */
+const LATENCY_BACKENDS: Readonly<Record<EngineName, readonly Backend[]>> = { chromium: BACKENDS, firefox: ['wasm'], webkit: ['wasm'] };
+
+// ----------------------------------------------------------------------------------------- backends
+
+interface BackendProbe {
+  active: string | null;
+  error: string | null;
+}
+
+interface EngineResult {
+  engine: EngineName;
+  version: string;
+  webgpu_adapter: string | null;
+  /** Per backend asked for explicitly: the one that runs, or the error (e.g. BACKEND_UNAVAILABLE). */
+  backends: Record<Backend, BackendProbe>;
+}
+
+/** Asks a fresh page for each backend explicitly (the SDK never falls back then), on the small v1 model. */
+async function probeBackends(browser: EngineBrowser, baseUrl: string): Promise<Record<Backend, BackendProbe>> {
+  const out = {} as Record<Backend, BackendProbe>;
+  for (const backend of BACKENDS) {
+    const page = await openEngineSdkPage(browser, baseUrl);
+    try {
+      out[backend] = await page.evaluate(
+        async ({ backend, url }) => {
+          const { createClassifier, isFewshotError } = (window as unknown as { fewshot: PageSdk }).fewshot;
+          try {
+            const clf = await createClassifier({ userId: 'probe', backend, model: { name: 'mobilenet_v1_025', url }, cacheModel: false });
+            return { active: clf.info().backend, error: null };
+          } catch (error) {
+            return { active: null, error: isFewshotError(error) ? `${error.code}: ${error.message}` : String(error) };
+          }
+        },
+        { backend, url: modelUrl('mobilenet_v1_025') },
+      );
+    } finally {
+      await page.close();
+    }
+  }
+  return out;
+}
 
 // ------------------------------------------------------------------------------------------ latency
 
 interface LatencyResult {
+  engine: EngineName;
   model: ModelName;
-  backend: (typeof BACKENDS)[number];
+  backend: Backend;
   active_backend: string | null;
   error: string | null;
   create_ms: number | null;
@@ -204,9 +259,10 @@ function p90(samples: readonly number[]): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
 }
 
-async function measureLatency(browser: Browser, baseUrl: string, model: ModelName, backend: (typeof BACKENDS)[number], plan: Plan): Promise<LatencyResult> {
+async function measureLatency(browser: EngineBrowser, baseUrl: string, model: ModelName, backend: Backend, plan: Plan): Promise<LatencyResult> {
+  const { engine } = browser;
   const picks = await caltechPicks();
-  const page = await openSdkPage(browser, baseUrl);
+  const page = await openEngineSdkPage(browser, baseUrl);
   try {
     const r = await page.evaluate(
       async ({ backend, model, url, picks, plan }) => {
@@ -249,6 +305,7 @@ async function measureLatency(browser: Browser, baseUrl: string, model: ModelNam
     const flipMedian = median(r.flip);
     const plainMedian = median(r.plain);
     return {
+      engine,
       model,
       backend,
       active_backend: r.active,
@@ -263,8 +320,8 @@ async function measureLatency(browser: Browser, baseUrl: string, model: ModelNam
     };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    log(`${backend} ${model} failed: ${message}`);
-    return { model, backend, active_backend: null, error: message, create_ms: null, first_classify_ms: null, label: null, reps: 0, flip: { median_ms: null, p90_ms: null }, no_flip: { median_ms: null, p90_ms: null }, flip_over_no_flip: null };
+    log(`${engine} ${backend} ${model} failed: ${message}`);
+    return { engine, model, backend, active_backend: null, error: message, create_ms: null, first_classify_ms: null, label: null, reps: 0, flip: { median_ms: null, p90_ms: null }, no_flip: { median_ms: null, p90_ms: null }, flip_over_no_flip: null };
   } finally {
     await page.close();
   }
@@ -290,9 +347,9 @@ interface LoadResult {
   cached_over_cold: number | null;
 }
 
-async function timeCreate(context: BrowserContext, server: SdkServer, model: ModelName): Promise<LoadSample> {
+async function timeCreate(browser: EngineBrowser, server: SdkServer, model: ModelName): Promise<LoadSample> {
   const picks = await caltechPicks();
-  const page = await openSdkPage(context, server.url);
+  const page = await openEngineSdkPage(browser, server.url);
   server.reset();
   try {
     const r = await page.evaluate(
@@ -339,23 +396,23 @@ async function measureLoads(server: SdkServer): Promise<LoadResult[]> {
   try {
     const cold = new Map<ModelName, LoadSample>();
     const cached = new Map<ModelName, LoadSample>();
-    let context = await launchPersistent(profile);
+    let browser = await launchEngine('chromium', { profileDir: profile });
     try {
       for (const model of MODEL_NAMES) {
         log(`model load, fresh profile: ${model}`);
-        cold.set(model, await timeCreate(context, server, model));
+        cold.set(model, await timeCreate(browser, server, model));
       }
     } finally {
-      await context.close();
+      await browser.close();
     }
-    context = await launchPersistent(profile);
+    browser = await launchEngine('chromium', { profileDir: profile });
     try {
       for (const model of MODEL_NAMES) {
         log(`model load, same profile after a restart: ${model}`);
-        cached.set(model, await timeCreate(context, server, model));
+        cached.set(model, await timeCreate(browser, server, model));
       }
     } finally {
-      await context.close();
+      await browser.close();
     }
     const results: LoadResult[] = [];
     for (const model of MODEL_NAMES) {
@@ -380,18 +437,19 @@ async function measureLoads(server: SdkServer): Promise<LoadResult[]> {
 
 export interface BrowserBenchResult {
   quick: boolean;
-  machine: { cpus: number; cpu_model: string; node: string; chromium: string; webgpu_adapter: string | null; loadavg_start: number[]; loadavg_end: number[] };
+  machine: { cpus: number; cpu_model: string; node: string; loadavg_start: number[]; loadavg_end: number[] };
   images: { examples: string[]; query: string };
   plan: Plan;
   bundle: SdkSizeResult;
+  engines: EngineResult[];
   latency: LatencyResult[];
   model_load: LoadResult[];
   notes: string[];
   duration_s: number;
 }
 
-async function adapterInfo(browser: Browser, baseUrl: string): Promise<string | null> {
-  const page = await openSdkPage(browser, baseUrl);
+async function adapterInfo(browser: EngineBrowser, baseUrl: string): Promise<string | null> {
+  const page = await openEngineSdkPage(browser, baseUrl);
   try {
     return await page.evaluate(async () => {
       const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
@@ -410,18 +468,26 @@ const ms = (v: number | null | undefined): string => (v == null ? '-' : v >= 100
 export function formatBrowserBench(r: BrowserBenchResult): string {
   const out: string[] = [];
   const m = r.machine;
+  const probe = (p: BackendProbe) => (p.active ?? `${p.error?.split(':')[0] ?? 'ERROR'}`);
   out.push(
-    `fewshot-edge browser bench: built dist/sdk in Chromium ${m.chromium} headless, ${m.cpus} cpus (${m.cpu_model}), ` +
-      `WebGPU adapter: ${m.webgpu_adapter ?? 'none'}, load avg ${m.loadavg_start.join('/')} -> ${m.loadavg_end.join('/')}${r.quick ? ', QUICK run' : ''}`,
+    `fewshot-edge browser bench: built dist/sdk, headless, ${m.cpus} cpus (${m.cpu_model}), ` +
+      `load avg ${m.loadavg_start.join('/')} -> ${m.loadavg_end.join('/')}${r.quick ? ', QUICK run' : ''}`,
     '',
     formatSdkSize(r.bundle),
     '',
+    'Backends per engine: each asked for explicitly on a fresh page (the one that runs, or the error code).',
+    table(
+      ['engine', 'version', 'webgpu', 'wasm', 'cpu', 'WebGPU adapter'],
+      r.engines.map((e) => [e.engine, e.version, probe(e.backends.webgpu), probe(e.backends.wasm), probe(e.backends.cpu), e.webgpu_adapter ?? 'none']),
+    ),
+    '',
     `Warm classify, one ${r.images.query} <img> per call (draw + read pixels + embed + head), ms; examples: ${r.images.examples.join(', ')}.`,
     table(
-      ['model', 'backend', 'active', 'reps', 'flip med', 'flip p90', 'no-flip med', 'no-flip p90', 'flip/no-flip', 'vs wasm (flip)', 'createClassifier', 'first classify', 'label'],
+      ['engine', 'model', 'backend', 'active', 'reps', 'flip med', 'flip p90', 'no-flip med', 'no-flip p90', 'flip/no-flip', 'vs chromium wasm (flip)', 'createClassifier', 'first classify', 'label'],
       r.latency.map((l) => {
-        const wasm = r.latency.find((x) => x.model === l.model && x.backend === 'wasm');
+        const wasm = r.latency.find((x) => x.engine === 'chromium' && x.model === l.model && x.backend === 'wasm');
         return [
+          l.engine,
           l.model,
           l.backend,
           l.error ? `ERROR: ${l.error.slice(0, 60)}` : l.active_backend,
@@ -439,7 +505,7 @@ export function formatBrowserBench(r: BrowserBenchResult): string {
       }),
     ),
     '',
-    'Model load: createClassifier (backend wasm, cacheModel default true), fresh profile vs the same profile after a browser restart; ms.',
+    'Model load in Chromium: createClassifier (backend wasm, cacheModel default true), fresh profile vs the same profile after a browser restart; ms.',
     table(
       ['model', 'weights KB', 'cold: create', 'cold: 1st classify', 'cold: /models KB sent', 'cached: create', 'cached: 1st classify', 'cached: /models KB sent', 'cached/cold'],
       r.model_load.map((l) => [
@@ -460,6 +526,29 @@ export function formatBrowserBench(r: BrowserBenchResult): string {
   return out.join('\n');
 }
 
+/** Backends and latency in one engine: one browser, a fresh page per measurement. */
+async function benchEngine(engine: EngineName, server: SdkServer, plan: Plan): Promise<{ info: EngineResult; latency: LatencyResult[] }> {
+  const browser = await launchEngine(engine);
+  try {
+    const webgpuAdapter = await adapterInfo(browser, server.url);
+    const backends = await probeBackends(browser, server.url);
+    log(`${engine} ${browser.version}: WebGPU adapter ${webgpuAdapter ?? 'none'}; ${BACKENDS.map((b) => `${b} ${backends[b].active ?? 'unavailable'}`).join(', ')}`);
+    const latency: LatencyResult[] = [];
+    for (const model of MODEL_NAMES) {
+      for (const backend of LATENCY_BACKENDS[engine]) {
+        log(`latency: ${engine}, ${model} on ${backend}`);
+        const t = now();
+        const l = await measureLatency(browser, server.url, model, backend, plan);
+        latency.push(l);
+        log(`  ${l.error ? `error: ${l.error}` : `flip ${ms(l.flip.median_ms)} ms, no flip ${ms(l.no_flip.median_ms)} ms, ${l.reps} reps`} (${((now() - t) / 1000).toFixed(0)} s)`);
+      }
+    }
+    return { info: { engine, version: browser.version, webgpu_adapter: webgpuAdapter, backends }, latency };
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const plan = planFor(options.quick);
@@ -472,28 +561,21 @@ async function main(): Promise<void> {
   const bundle = measureSdkSize();
   const picks = await caltechPicks();
   const server = await startSdkServer();
-  const browser = await launchBrowser();
   try {
-    const chromium = browser.version();
-    const adapter = await adapterInfo(browser, server.url);
-    log(`Chromium ${chromium}, WebGPU adapter: ${adapter ?? 'none'}`);
+    const engines: EngineResult[] = [];
     const latency: LatencyResult[] = [];
-    for (const model of MODEL_NAMES) {
-      for (const backend of BACKENDS) {
-        log(`latency: ${model} on ${backend}`);
-        const t = now();
-        latency.push(await measureLatency(browser, server.url, model, backend, plan));
-        const l = latency.at(-1)!;
-        log(`  ${l.error ? `error: ${l.error}` : `flip ${ms(l.flip.median_ms)} ms, no flip ${ms(l.no_flip.median_ms)} ms, ${l.reps} reps`} (${((now() - t) / 1000).toFixed(0)} s)`);
-      }
+    for (const engine of ENGINES) {
+      const r = await benchEngine(engine, server, plan);
+      engines.push(r.info);
+      latency.push(...r.latency);
     }
-    await browser.close();
-    const modelLoad = await measureLoads(server);
+    const modelLoad = ENGINES.includes('chromium') ? await measureLoads(server) : [];
     const notes = [
-      'WebGPU runs on SwiftShader (Vulkan on the CPU, --use-webgpu-adapter=swiftshader): real WebGPU code paths and shaders, CPU speed; a real GPU is much faster.',
-      'WASM runs without threads (the page is not cross-origin isolated), SIMD on: tfjs-backend-wasm-simd.wasm, fetched from beside dist/sdk/index.js (default wasmPaths).',
+      'WebGPU runs on SwiftShader in Chromium (Vulkan on the CPU, --use-webgpu-adapter=swiftshader): real WebGPU code paths and shaders, CPU speed; a real GPU is much faster. Firefox ESR and WebKitGTK expose no WebGPU here.',
+      'WASM runs without threads (the page is not cross-origin isolated), SIMD on in every engine: tfjs-backend-wasm-simd.wasm, fetched from beside dist/sdk/index.js (default wasmPaths).',
       'The "network" is a local static server on loopback: cold load = transfer over loopback + parse + IndexedDB write; a real network adds the weights\' transfer time.',
-      'Every classify includes drawing the <img> to a canvas and reading its pixels back (the SDK\'s page-image path).',
+      'Every classify includes drawing the <img> to a canvas and reading its pixels back (the SDK\'s page-image path), with each engine\'s own canvas.',
+      'Model load is measured in Chromium only: WebKitGTK has no persistent profile under WebDriver (see docs/BROWSERS.md).',
     ];
     const result: BrowserBenchResult = {
       quick: options.quick,
@@ -501,14 +583,13 @@ async function main(): Promise<void> {
         cpus: availableParallelism(),
         cpu_model: cpus()[0]?.model.trim() ?? 'unknown',
         node: process.version,
-        chromium,
-        webgpu_adapter: adapter,
         loadavg_start: loadStart.map((v) => Math.round(v * 100) / 100),
         loadavg_end: loadavg().map((v) => Math.round(v * 100) / 100),
       },
       images: { examples: picks.examples.map((e) => e.url.replace('/datasets/caltech101/images/', '')), query: picks.query.url.replace('/datasets/caltech101/images/', '') },
       plan,
       bundle,
+      engines,
       latency,
       model_load: modelLoad,
       notes,
@@ -516,7 +597,6 @@ async function main(): Promise<void> {
     };
     await emitReport(result, () => formatBrowserBench(result), options);
   } finally {
-    if (browser.isConnected()) await browser.close();
     await server.close();
   }
 }

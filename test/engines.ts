@@ -65,14 +65,25 @@ export interface LaunchOptions {
 /** Whether an engine can reopen a profile after a browser restart. */
 export const PERSISTENT_PROFILES: Readonly<Record<EngineName, boolean>> = { chromium: true, firefox: true, webkit: false };
 
+/** What to do when an engine does not start. */
+const FIXES: Readonly<Record<EngineName, string>> = {
+  chromium: '`apt-get install chromium` (Debian\'s), or set CHROMIUM_PATH',
+  firefox: '`apt-get install firefox-esr`, or set FIREFOX_PATH',
+  webkit: '`apt-get install webkit2gtk-driver xvfb`, or set MINIBROWSER_PATH',
+};
+
 /** Starts a headless browser of `engine`; bounded in time, and nothing is left running if it fails. */
-export function launchEngine(engine: EngineName, options: LaunchOptions = {}): Promise<EngineBrowser> {
+export async function launchEngine(engine: EngineName, options: LaunchOptions = {}): Promise<EngineBrowser> {
   if (options.profileDir && !PERSISTENT_PROFILES[engine]) {
-    return Promise.reject(new Error(`${engine} has no persistent profile: WebKitGTK's MiniBrowser runs WebDriver sessions with an ephemeral data store.`));
+    throw new Error(`${engine} has no persistent profile: WebKitGTK's MiniBrowser runs WebDriver sessions with an ephemeral data store.`);
   }
-  if (engine === 'chromium') return launchChromium(EXECUTABLES.chromium, options);
-  if (engine === 'firefox') return launchFirefox(EXECUTABLES.firefox, options);
-  return launchWebKit(EXECUTABLES);
+  try {
+    if (engine === 'chromium') return await launchChromium(EXECUTABLES.chromium, options);
+    if (engine === 'firefox') return await launchFirefox(EXECUTABLES.firefox, options);
+    return await launchWebKit(EXECUTABLES);
+  } catch (err) {
+    throw new Error(`Cannot start ${engine} (${FIXES[engine]}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 // ------------------------------------------------------------------------------------ executables

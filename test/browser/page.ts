@@ -17,6 +17,36 @@ const testing = {
     return img;
   },
   cosine,
+  /**
+   * A playing <video> of a canvas's captureStream() showing `img`, as a webcam <video> shows the camera, or
+   * why the engine could not give one within `timeoutMs`. The canvas is repainted until the video has a
+   * frame, as a camera keeps sending them: WebKitGTK's stream only carries frames painted after capture began.
+   */
+  async videoOf(img: HTMLImageElement, timeoutMs: number): Promise<HTMLVideoElement | string> {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const paint = () => canvas.getContext('2d')!.drawImage(img, 0, 0);
+    paint();
+    if (typeof canvas.captureStream !== 'function') return 'no HTMLCanvasElement.captureStream';
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = canvas.captureStream();
+    const painter = setInterval(paint, 50);
+    try {
+      const deadline = performance.now() + timeoutMs;
+      const timedOut = new Promise<string>((done) => setTimeout(() => done(`no frame after ${timeoutMs} ms`), timeoutMs));
+      const played = await Promise.race([video.play().then(() => '', (err: unknown) => `play() failed: ${String(err)}`), timedOut]);
+      if (played) return played;
+      while (video.readyState < 2 || video.videoWidth === 0) {
+        if (performance.now() > deadline) return `no frame after ${timeoutMs} ms (readyState ${video.readyState})`;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return video;
+    } finally {
+      clearInterval(painter);
+    }
+  },
   /** The FewshotError code a call fails with, or a description of what happened instead. */
   async codeOf(run: () => Promise<unknown>): Promise<string> {
     try {

@@ -10,7 +10,6 @@ const READY_MS = 20_000;
 const SESSION_MS = 60_000;
 const QUIT_MS = 15_000;
 const SCRIPT_MS = 170_000;
-const FIX = 'needs `apt-get install webkit2gtk-driver xvfb`';
 
 interface Paths {
   webkitDriver: string;
@@ -36,7 +35,7 @@ async function startDriver(paths: Paths, output: string[]): Promise<{ child: Chi
     });
   }
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`Cannot start ${paths.xvfbRun} (${FIX}): ${err.message}`)));
+    child.once('error', (err) => reject(new Error(`${paths.xvfbRun}: ${err.message}`)));
     child.once('exit', (code) => reject(new DriverExited(`WebKitWebDriver exited (code ${code}) before it was ready: ${output.slice(-5).join(' | ')}`)));
   });
   exited.catch(() => undefined);
@@ -136,7 +135,7 @@ export async function launchWebKit(paths: Paths): Promise<EngineBrowser> {
     firstWindow = await driver.getWindowHandle();
   } catch (err) {
     await stop();
-    throw err instanceof Error ? new Error(`webkit (${FIX}): ${err.message}${output.length ? `\n  driver output: ${output.slice(-5).join(' | ')}` : ''}`) : err;
+    throw err instanceof Error && output.length ? new Error(`${err.message}\n  driver output: ${output.slice(-5).join(' | ')}`, { cause: err }) : err;
   }
 
   // WebDriver drives one window at a time: every command switches to its page's window first, one at a time.
