@@ -4,9 +4,9 @@
  * choice) kept inside the project instead of ~/.config.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../engines/process.js';
 import { repoRoot } from '../paths.js';
 
 const WRANGLER = join(repoRoot, 'node_modules', '.bin', 'wrangler');
@@ -100,16 +100,4 @@ async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
     await Promise.race([exited, timer(STOP_MS)]);
   }
   signalGroup('SIGKILL'); // workerd children that outlived wrangler, if any
-}
-
-/** A port nothing listens on now (the OS picks it; wrangler binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
