@@ -63,8 +63,9 @@ function sniff(bytes: Uint8Array): ImageKind {
 export function checkComplete(bytes: Uint8Array): void {
   let complete = true;
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    const lastScan = lastIndexOf(bytes, [0xff, 0xda]);
-    complete = lastScan >= 0 && lastIndexOf(bytes, [0xff, 0xd9]) > lastScan;
+    // Searched from the ends, so a large file costs a few bytes of scanning, not a pass over its scan data.
+    const end = lastIndexOf(bytes, JPEG_EOI);
+    complete = end > 0 && indexOf(bytes, JPEG_SOS) < end && lastIndexOf(bytes, JPEG_SOS, end) < 0;
   } else if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
     const end = lastIndexOf(bytes, PNG_IEND);
     complete = end > lastIndexOf(bytes, PNG_IDAT) && end + 8 <= bytes.length; // the IEND type and its CRC
@@ -72,15 +73,26 @@ export function checkComplete(bytes: Uint8Array): void {
   if (!complete) throw new FewshotError('INVALID_IMAGE', 'The image is truncated: it stops before its end marker.');
 }
 
+const JPEG_SOS = [0xff, 0xda];
+const JPEG_EOI = [0xff, 0xd9];
 const PNG_IDAT = [0x49, 0x44, 0x41, 0x54];
 const PNG_IEND = [0x49, 0x45, 0x4e, 0x44];
 
-function lastIndexOf(bytes: Uint8Array, sequence: readonly number[]): number {
-  outer: for (let i = bytes.length - sequence.length; i >= 0; i--) {
-    for (let j = 0; j < sequence.length; j++) if (bytes[i + j] !== sequence[j]) continue outer;
-    return i;
-  }
+/** Where `sequence` last starts in `bytes` after index `after`, or -1. */
+function lastIndexOf(bytes: Uint8Array, sequence: readonly number[], after = -1): number {
+  for (let i = bytes.length - sequence.length; i > after; i--) if (startsAt(bytes, sequence, i)) return i;
   return -1;
+}
+
+/** Where `sequence` first starts in `bytes`, or `bytes.length` when it does not. */
+function indexOf(bytes: Uint8Array, sequence: readonly number[]): number {
+  for (let i = 0; i + sequence.length <= bytes.length; i++) if (startsAt(bytes, sequence, i)) return i;
+  return bytes.length;
+}
+
+function startsAt(bytes: Uint8Array, sequence: readonly number[], at: number): boolean {
+  for (let j = 0; j < sequence.length; j++) if (bytes[at + j] !== sequence[j]) return false;
+  return true;
 }
 
 /** Reads width and height from the header alone and refuses empty or absurd sizes. */
