@@ -204,6 +204,21 @@ describe.each(ENGINES)('browser SDK in %s, real weights and images', (engine) =>
     expect(result.badLabel).toBe('INVALID_LABEL');
   });
 
+  it('rejects connectWorker with INVALID_ARGUMENT when the worker script does not load, instead of waiting forever', async () => {
+    const outcome = await page.evaluate(async () => {
+      const worker = new Worker('/no-such-worker.js', { type: 'module' });
+      try {
+        await window.sdk.connectWorker(worker, { userId: 'no-worker' });
+        return { settled: 'resolved' };
+      } catch (err) {
+        return { settled: 'rejected', code: (err as { code?: string }).code };
+      } finally {
+        worker.terminate();
+      }
+    }, undefined);
+    expect(outcome).toEqual({ settled: 'rejected', code: 'INVALID_ARGUMENT' });
+  });
+
   it('keeps a model URL query string (TF Hub style, as the official v1 URL has) on every weight file it fetches', async () => {
     server.requests.length = 0; // the server's log of what the browser fetched: the same in every engine
     const info = await page.evaluate(
