@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { withTimeout } from './timeout.js';
 import { wasmFileFor, wasmUrls, type WasmBuild, type WasmFile } from './wasm-files.js';
 
 /** How long one attempt to start the WASM backend may take before it counts as failed (it never hangs). */
@@ -78,12 +79,4 @@ async function fetchWasm(url: string, file: WasmFile): Promise<ArrayBuffer> {
     throw new Error(`${file} is not served at ${url} (${what}): serve the .wasm files from fewshot-edge/dist/sdk/ and pass their folder as \`wasmPaths\``);
   }
   return bytes;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

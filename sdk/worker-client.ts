@@ -6,6 +6,7 @@ import type { ClassSummary, Prediction } from '../src/head.js';
 import type { BrowserClassifierOptions, BrowserClassifier } from './index.js';
 import type { BrowserImageInput } from './inputs.js';
 import type { WorkerApi } from './worker.js';
+import { withTimeout } from './timeout.js';
 import { keepErrorCodes } from './worker-protocol.js';
 
 /** The classifier running in a Web Worker: the same verbs, every one asynchronous. */
@@ -49,24 +50,20 @@ export const WORKER_START_TIMEOUT_MS = 60_000;
  * Resolves once the worker answers; a script that fails to load or throws, or a worker that is not ours and
  * never answers, rejects instead of leaving the app waiting forever.
  */
-function started(worker: Worker, api: Remote<WorkerApi>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      cleanup();
-      reject(new FewshotError('INVALID_ARGUMENT', `The classifier worker did not start: ${why}. Its script must be a module worker that imports 'fewshot-edge/sdk/worker'.`));
-    };
-    const onError = (event: ErrorEvent | Event) => fail('message' in event && event.message ? event.message : 'its script failed to load or threw');
-    const timer = setTimeout(() => fail(`no answer within ${WORKER_START_TIMEOUT_MS / 1000} s`), WORKER_START_TIMEOUT_MS);
-    const cleanup = () => {
-      clearTimeout(timer);
-      worker.removeEventListener('error', onError);
-    };
+async function started(worker: Worker, api: Remote<WorkerApi>): Promise<void> {
+  let onError: (event: ErrorEvent | Event) => void = () => undefined;
+  const scriptFailed = new Promise<never>((_, reject) => {
+    onError = (event) => reject(new Error('message' in event && event.message ? event.message : 'its script failed to load or threw'));
     worker.addEventListener('error', onError);
-    api.ping().then(() => {
-      cleanup();
-      resolve();
-    }, (err: unknown) => fail(String(err)));
   });
+  try {
+    await withTimeout(Promise.race([api.ping(), scriptFailed]), WORKER_START_TIMEOUT_MS, `no answer within ${WORKER_START_TIMEOUT_MS / 1000} s`);
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new FewshotError('INVALID_ARGUMENT', `The classifier worker did not start: ${why}. Its script must be a module worker that imports 'fewshot-edge/sdk/worker'.`, { cause });
+  } finally {
+    worker.removeEventListener('error', onError);
+  }
 }
 
 /** DOM images cannot be posted to a worker: an ImageBitmap of the current picture can, without a copy. */
