@@ -227,7 +227,7 @@ function describeEval(r: EvalResult): string {
 
 program
   .command('fetch-model')
-  .description('write the model folders (<out>/<folder>/model.json and its shards): downloaded from the official URLs, or from --from')
+  .description('write the model folders (<out>/<folder>/model.json and its shards, or the .tflite): downloaded from the official URLs, or from --from')
   .option('--out <dir>', 'models folder: FEWSHOT_MODEL_DIR, else a per-user cache when installed, else the checkout\'s models/', defaultModelDir())
   .addOption(new Option('--dest <dir>').hideHelp()) // the former name of --out
   .option('--from <folder|url>', 'copy from a local folder laid out like the official one, or download from a mirror URL serving such folders')

@@ -8,7 +8,7 @@ import { isFewshotError } from '../src/errors.js';
 import type { ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
 import { useWasmBackend } from './backend.js';
-import { fileModelSource } from './model-files.js';
+import { localModelSource } from './model-files.js';
 
 export interface WorkerInit {
   model: ModelName;
@@ -35,7 +35,7 @@ const describe = (err: unknown) => ({
 let embedder: Embedder;
 try {
   const backend = await useWasmBackend();
-  const source = /^https?:\/\//.test(init.source) ? init.source : fileModelSource(init.source);
+  const source = localModelSource(init.model, init.source);
   embedder = await loadEmbedder({ model: init.model, source, ...(init.limits ? { limits: init.limits } : {}) });
   port.postMessage({ ready: true, backend } satisfies WorkerReply);
 } catch (err) {

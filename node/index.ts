@@ -5,19 +5,19 @@
 import { FewShotClassifier, type HeadSettings } from '../src/classifier.js';
 import { loadEmbedder, type Embedder, type ModelSource } from '../src/embedder.js';
 import { FewshotError } from '../src/errors.js';
-import { DEFAULT_MODEL, isModelName, type ModelName } from '../src/models.js';
+import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
 import type { ExampleStore } from '../src/store.js';
 import { useWasmBackend } from './backend.js';
 import { availableParallelism } from 'node:os';
 import { FileStore } from './file-store.js';
-import { fileModelSource, modelFolder } from './model-files.js';
+import { localModelSource, modelFolder } from './model-files.js';
 import { WorkerPoolEmbedder } from './worker-pool.js';
 
 export * from '../src/index.js';
 export { useWasmBackend } from './backend.js';
 export { defaultStoreDir, FileStore } from './file-store.js';
-export { defaultModelDir, fileModelSource, modelFolder } from './model-files.js';
+export { defaultModelDir, fileModelSource, localModelSource, modelFolder } from './model-files.js';
 export { WorkerPoolEmbedder } from './worker-pool.js';
 
 /** Options of {@link createClassifier}. Only `userId` is required. */
@@ -26,7 +26,7 @@ export interface NodeClassifierOptions {
   userId: string;
   /**
    * A model name (default `mobilenet_v2_100`), or a name with where to load it from: a folder holding
-   * `model.json`, an http(s) URL, or a `tf.io.IOHandler`. By default weights are read from
+   * `model.json` (or the model's `.tflite`), an http(s) URL of that file, or a `tf.io.IOHandler`. By default weights are read from
    * `defaultModelDir()`: `FEWSHOT_MODEL_DIR`, else a per-user cache folder when the package is installed,
    * else a checkout's `models/` (`npx fewshot fetch-model` fills it).
    */
@@ -62,7 +62,7 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
   const model = options.model ?? DEFAULT_MODEL;
   const name = typeof model === 'string' ? model : model.name;
   if (!isModelName(name)) {
-    throw new FewshotError('INVALID_ARGUMENT', `Unknown model ${JSON.stringify(name)}: use mobilenet_v2_100 or mobilenet_v1_025.`);
+    throw new FewshotError('INVALID_ARGUMENT', `Unknown model ${JSON.stringify(name)}: use one of ${Object.keys(MODELS).join(', ')}.`);
   }
   const given = typeof model === 'string' ? undefined : model.source;
   const source: ModelSource = given === undefined ? modelFolder(name) : given;
@@ -80,8 +80,7 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
   const loading = (async (): Promise<Embedder> => {
     if (workers > 0) return WorkerPoolEmbedder.start({ model: name, source, ...(limits ? { limits } : {}) }, workers);
     await useWasmBackend();
-    const handler = /^https?:\/\//.test(source) ? source : fileModelSource(source);
-    return loadEmbedder({ model: name, source: handler, ...(limits ? { limits } : {}) });
+    return loadEmbedder({ model: name, source: localModelSource(name, source), ...(limits ? { limits } : {}) });
   })();
   embedders.set(key, loading);
   loading.then(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ModelSpec } from '../src/models.js';
 import { download } from './download.js';
 
-/** A place holding model folders laid out like the official one (`<folder>/model.json` and its shards). */
+/** A place holding model folders laid out like the official one (`<folder>/model.json` and its shards, or `<folder>/<name>.tflite`). */
 export interface ModelOrigin {
   /** `url`: read over HTTP (failures are `DownloadError`s); `folder`: read from disk (fs errors). */
   readonly kind: 'url' | 'folder';

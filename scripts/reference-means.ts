@@ -4,16 +4,23 @@
  * with the user's own examples; see `FeatureTransform`). Caltech-101 stands in for the ImageNet images the
  * networks were trained on, which cannot be downloaded here.
  *
- *   npx tsx scripts/embed-datasets.ts && npx tsx scripts/reference-means.ts
+ *   npx tsx scripts/embed-datasets.ts && npx tsx scripts/reference-means.ts [--model NAME,...]
+ *
+ * `--model` recomputes only those models and keeps the others' means as they are.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODELS, type ModelName } from '../src/models.js';
+import { parseArgs } from 'node:util';
+import { isModelName, MODELS, type ModelName } from '../src/models.js';
 import { DEFAULT_POWER } from '../src/head.js';
+import { REFERENCE_MEANS_BASE64 } from '../src/reference-means.js';
 import { loadDevSets } from './research-data.js';
 
-const lines: string[] = [];
-for (const model of Object.keys(MODELS) as ModelName[]) {
+const { values } = parseArgs({ options: { model: { type: 'string' } } });
+const chosen = values.model ? values.model.split(',') : Object.keys(MODELS);
+if (!chosen.every(isModelName)) throw new Error(`--model takes names from ${Object.keys(MODELS).join(', ')}`);
+const means: Partial<Record<ModelName, string>> = { ...(REFERENCE_MEANS_BASE64 as Partial<Record<ModelName, string>>) };
+for (const model of chosen as ModelName[]) {
   const { caltech101 } = await loadDevSets(model);
   const dim = MODELS[model].dim;
   const mean = new Float64Array(dim);
@@ -21,14 +28,18 @@ for (const model of Object.keys(MODELS) as ModelName[]) {
   for (const c of caltech101) {
     c.items.forEach((raw, i) => {
       const flip = c.flipped[i] as Float32Array;
-      const x = Array.from(raw, (v, d) => ((v + (flip[d] as number)) / 2) ** DEFAULT_POWER);
+      // Sign-preserving, as the head does: MobileNetV3's hard-swish outputs can be negative.
+      const x = Array.from(raw, (v, d) => {
+        const mean = (v + (flip[d] as number)) / 2;
+        return Math.sign(mean) * Math.abs(mean) ** DEFAULT_POWER;
+      });
       const norm = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
       x.forEach((v, d) => ((mean[d] as number) += v / norm));
       n++;
     });
   }
   const bytes = new Uint8Array(Float32Array.from(mean, (v) => v / n).buffer);
-  lines.push(`  ${model}: '${Buffer.from(bytes).toString('base64')}',`);
+  means[model] = Buffer.from(bytes).toString('base64');
   process.stderr.write(`${model}: mean of ${n} images\n`);
 }
 const file = join(import.meta.dirname, '..', 'src', 'reference-means.ts');
@@ -39,7 +50,7 @@ import type { ModelName } from './models.js';
 
 /** Per model, the centre the head blends with the user's examples (see \`FeatureTransform\`). */
 export const REFERENCE_MEANS_BASE64: Readonly<Record<ModelName, string>> = {
-${lines.join('\n')}
+${(Object.keys(MODELS) as ModelName[]).map((m) => `  ${m}: '${means[m] ?? ''}',`).join('\n')}
 };
 `,
 );

@@ -3,10 +3,10 @@
  * cpu on the device, keeps each user's examples in IndexedDB, and caches the model for offline use.
  * The same core as Node and the edge worker: results, errors and the export format are identical.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { FewShotClassifier, type HeadSettings } from '../src/classifier.js';
 import { loadEmbedder, type Embedder } from '../src/embedder.js';
 import { FewshotError } from '../src/errors.js';
+import { httpModelSource } from '../src/model-source.js';
 import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../src/pixels.js';
 import type { ExampleStore } from '../src/store.js';
@@ -30,7 +30,7 @@ export interface BrowserClassifierOptions {
   /** Whose examples to use; each user has a separate IndexedDB database. */
   userId: string;
   /**
-   * The model (default `mobilenet_v2_100`) and where its `model.json` is served. Default: the official
+   * The model (default `mobilenet_v2_100`) and where its `model.json` (or `.tflite` file) is served. Default: the official
    * weights' URL (`MODELS[name].officialUrl`); self-host them for offline-first apps and strict CSPs.
    * `version` names your copy: when it changes, the offline cache is refreshed.
    */
@@ -74,7 +74,7 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   let core = embedders.get(cacheKey);
   if (!core) {
     // tf.io.http keeps a query string (TF Hub's ?tfjs-format=file) on every weight file it fetches.
-    const source = options.cacheModel === false ? url : cachedModelSource(tf.io.http(url), name, version);
+    const source = options.cacheModel === false ? url : cachedModelSource(httpModelSource(MODELS[name], url), name, version);
     core = loadEmbedder({ model: name, source });
     embedders.set(cacheKey, core);
     core.catch(() => embedders.delete(cacheKey));

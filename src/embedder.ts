@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FewshotError } from './errors.js';
 import { fuseLayersModel } from './fused-layers.js';
+import { httpModelSource, tfliteBytes } from './model-source.js';
 import { INPUT_SIZE, MODELS, type ModelName, type ModelSpec } from './models.js';
 import { DEFAULT_IMAGE_LIMITS, decodeImage, rawToRgb, type EncodedImage, type ImageLimits, type RawPixels, type RgbImage } from './pixels.js';
 
-/** Where weights come from: a URL to `model.json`, or any `tf.io.IOHandler` (the Node adapter reads folders). */
+/**
+ * Where weights come from: the URL of `model.json` (or of the `.tflite` file), or any `tf.io.IOHandler` (the
+ * Node adapter reads folders; a `.tflite` travels as artifacts, see `tfliteArtifacts`).
+ */
 export type ModelSource = string | tf.io.IOHandler;
 
 /**
@@ -67,6 +71,7 @@ type Network = {
 
 async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Network> {
   // Each format's loader is imported only when used: a v1 user never parses tfjs-layers, and start-up is faster.
+  if (spec.format === 'tflite') return loadTflite(spec, typeof source === 'string' ? httpModelSource(spec, source) : source);
   if (spec.format === 'graph') {
     const [lo, hi] = spec.inputRange;
     const { load: loadMobileNet } = await import('@tensorflow-models/mobilenet');
@@ -101,6 +106,18 @@ async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Networ
   };
 }
 
+async function loadTflite(spec: ModelSpec, source: tf.io.IOHandler): Promise<Network> {
+  if (!source.load) throw new Error('the IOHandler cannot load');
+  const bytes = tfliteBytes(await source.load());
+  if (!bytes) throw new FewshotError('MODEL_MISMATCH', `${spec.name} is a .tflite model, but its source gave TF.js model files: point it at ${spec.file}.`);
+  const { loadTfliteNetwork } = await import('./tflite/network.js');
+  try {
+    return loadTfliteNetwork(bytes, spec.inputRange);
+  } catch (cause) {
+    throw new FewshotError('MODEL_MISMATCH', `The file given for ${spec.name} is not its model: ${String(cause)}`, { cause });
+  }
+}
+
 /**
  * Loads a MobileNet and returns an {@link Embedder}. The backend must already be set up by the platform
  * adapter (`tf.setBackend`); this reports whichever is active.
@@ -114,6 +131,7 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
   try {
     network = await loadNetwork(spec, options.source);
   } catch (cause) {
+    if (cause instanceof FewshotError) throw cause;
     const where = typeof options.source === 'string' ? options.source : 'the given IOHandler';
     throw new FewshotError('MODEL_NOT_FOUND', `Could not load ${spec.name} weights from ${where}: ${String(cause)}`, { cause });
   }

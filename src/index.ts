@@ -15,6 +15,7 @@ export {
 export { loadEmbedder, type BackendRuntime, type Embedder, type EmbedderOptions, type ImageInput, type ModelSource } from './embedder.js';
 export { FewshotError, isFewshotError, type FewshotErrorCode } from './errors.js';
 export { FewShotHead, softmax, unitVector, type ClassSummary, type HeadKind, type HeadOptions, type Prediction, type Score } from './head.js';
+export { httpModelSource, tfliteArtifacts } from './model-source.js';
 export { MAX_LABEL_LENGTH, normalizeLabel } from './labels.js';
 export { DEFAULT_MODEL, INPUT_SIZE, isModelName, MODELS, type ModelName, type ModelSpec } from './models.js';
 export { DEFAULT_IMAGE_LIMITS, decodeImage, rawToRgb, type EncodedImage, type ImageLimits, type RawPixels, type RgbImage } from './pixels.js';

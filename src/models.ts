@@ -1,22 +1,26 @@
 /** The MobileNet variants fewshot-edge knows how to load and embed with. */
-export type ModelName = 'mobilenet_v2_100' | 'mobilenet_v1_025';
+export type ModelName = 'mobilenet_v2_100' | 'mobilenet_v1_025' | 'mobilenet_v3_small_075';
 
 /** Everything the embedder and the weight downloader need to know about one model. */
 export interface ModelSpec {
   readonly name: ModelName;
   /** Length of the embedding vector. */
   readonly dim: number;
-  /** TF.js format of the weights: a layers model or a graph model. */
-  readonly format: 'layers' | 'graph';
+  /** Format of the weights: a TF.js layers or graph model, or a TFLite flatbuffer run on tfjs ops (src/tflite/). */
+  readonly format: 'layers' | 'graph' | 'tflite';
   /** Pixel range the network was trained on; 0..255 bytes are mapped linearly onto it. */
   readonly inputRange: readonly [number, number];
-  /** Layer (layers model) or node (graph model) whose output is the embedding. */
+  /** Layer (layers model), node (graph model) or output tensor (TFLite) whose value is the embedding. */
   readonly embeddingNode: string;
   /** Folder name under a models directory (`fetch-model --out`, `FEWSHOT_MODEL_DIR`, or the default: node/model-dir.ts). */
   readonly folder: string;
-  /** The official `model.json`; shards are fetched beside it. Query string appended to every file. */
+  /** The file a loader opens in that folder: `model.json` (TF.js; its shards lie beside it) or the `.tflite` file. */
+  readonly file: string;
+  /** The official URL of `file` (shards are fetched beside a `model.json`). Query string appended to every file. */
   readonly officialUrl: string;
   readonly officialQuery: string;
+  /** SHA-256 of a single-file model (`.tflite`): `fetch-model` refuses other bytes. */
+  readonly sha256?: string;
   /**
    * Default softmax temperature over the head's (centred) cosine similarities, measured per model so
    * `confidence` is calibrated (`npm run calibrate`, docs/ACCURACY.md).
@@ -43,6 +47,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     inputRange: [-1, 1],
     embeddingNode: 'global_average_pooling2d_1',
     folder: 'mobilenet_v2_100_224_feature',
+    file: 'model.json',
     officialUrl: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/model.json',
     officialQuery: '',
     // npm run calibrate: worst ECE 0.029 (mean 0.012) over 33 settings, 2-50 classes, 1-5 shots; at 0.08
@@ -60,6 +65,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     inputRange: [0, 1],
     embeddingNode: 'module_apply_default/MobilenetV1/Logits/global_pool',
     folder: 'mobilenet_v1_025_224_graph',
+    file: 'model.json',
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
     // npm run calibrate: mean ECE 0.040 but worst 0.085 (this small model is sharper on photos than on
@@ -67,6 +73,25 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     temperature: 0.063,
     temperatureGrowth: 0.004,
     plainTemperature: 0.02,
+    unknownThreshold: 0.05,
+    version: 1,
+  },
+  mobilenet_v3_small_075: {
+    name: 'mobilenet_v3_small_075',
+    dim: 1024,
+    format: 'tflite',
+    inputRange: [0, 1],
+    embeddingNode: 'feature_vector',
+    folder: 'mobilenet_v3_small_075_embedder',
+    file: 'mobilenet_v3_small.tflite',
+    // MediaPipe's Image Embedder (float32), Apache-2.0: a TF-slim MobileNetV3-Small 0.75 trained on ImageNet.
+    officialUrl: 'https://storage.googleapis.com/mediapipe-models/image_embedder/mobilenet_v3_small/float32/1/mobilenet_v3_small.tflite',
+    officialQuery: '',
+    sha256: 'bbbb4c51a55a53905af1daec995ca1aae355046f8839bb8c9f5ce9271394bc40',
+    // Provisional until `npm run calibrate` runs for this model.
+    temperature: 0.05,
+    temperatureGrowth: 0.005,
+    plainTemperature: 0.025,
     unknownThreshold: 0.05,
     version: 1,
   },

@@ -22,6 +22,7 @@ const tmp = (name: string) => {
 afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
 const V1 = MODELS.mobilenet_v1_025;
 const V2 = MODELS.mobilenet_v2_100;
+const V3 = MODELS.mobilenet_v3_small_075;
 
 /** The official weights as vendored beside the repository (README: `--from ../shared/models`), else the tests' own copy. */
 const shared = resolve(repoRoot, '..', 'shared', 'models');
@@ -54,8 +55,9 @@ async function fewshot(args: string[], options: { env?: NodeJS.ProcessEnv; cli?:
   }
 }
 
-/** Every file a model folder must hold: model.json and the shards it names. */
-function modelFiles(dir: string): string[] {
+/** Every file a model folder must hold: model.json and the shards it names, or the one .tflite. */
+function modelFiles(dir: string, spec: ModelSpec): string[] {
+  if (spec.format === 'tflite') return [spec.file];
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
   return ['model.json', ...manifest.weightsManifest.flatMap((g) => g.paths)];
 }
@@ -63,7 +65,7 @@ function modelFiles(dir: string): string[] {
 /** Asserts `out/<folder>` is a byte-for-byte copy of the official model folder. */
 function expectModelCopied(out: string, spec: ModelSpec): void {
   const source = join(officialCopy, spec.folder);
-  for (const file of modelFiles(source)) {
+  for (const file of modelFiles(source, spec)) {
     expect(readFileSync(join(out, spec.folder, file)).equals(readFileSync(join(source, file))), `${spec.folder}/${file}`).toBe(true);
   }
   expect(readdirSync(join(out, spec.folder)).filter((f) => f.endsWith('.partial'))).toEqual([]);
@@ -72,20 +74,21 @@ function expectModelCopied(out: string, spec: ModelSpec): void {
 /** Asserts a failed fetch left no model (and no temporary file) in `out`. */
 function expectNothingWritten(out: string, spec: ModelSpec): void {
   const dir = join(out, spec.folder);
-  expect(existsSync(join(dir, 'model.json'))).toBe(false);
+  expect(existsSync(join(dir, spec.file))).toBe(false);
   if (existsSync(dir)) expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
 }
 
 describe('fetch-model --out', () => {
-  it('writes <out>/<folder>/model.json and its shards from a --from folder, and the models load from there', async () => {
+  it('writes <out>/<folder>/model.json and its shards (or the .tflite) from a --from folder, and the models load from there', async () => {
     const out = join(tmp('out'), 'public', 'models'); // a web app's static folder, created as needed
     const fetched = await fewshot(['fetch-model', '--from', officialCopy, '--out', out]);
     expect(fetched.code).toBe(0);
-    expect(fetched.json).toMatchObject({ models: ['mobilenet_v2_100', 'mobilenet_v1_025'], out });
-    expect(fetched.json.fetched.map((f: { dir: string }) => f.dir)).toEqual([join(out, V2.folder), join(out, V1.folder)]);
-    expect(readdirSync(out).sort()).toEqual([V1.folder, V2.folder].sort());
+    expect(fetched.json).toMatchObject({ models: ['mobilenet_v2_100', 'mobilenet_v1_025', 'mobilenet_v3_small_075'], out });
+    expect(fetched.json.fetched.map((f: { dir: string }) => f.dir)).toEqual([join(out, V2.folder), join(out, V1.folder), join(out, V3.folder)]);
+    expect(readdirSync(out).sort()).toEqual([V1.folder, V2.folder, V3.folder].sort());
     expectModelCopied(out, V2);
     expectModelCopied(out, V1);
+    expectModelCopied(out, V3);
 
     // FEWSHOT_MODEL_DIR wins for loading too: the CLI reads the models just written, and nothing from elsewhere.
     const store = tmp('store');
@@ -127,6 +130,7 @@ describe('fetch-model --out', () => {
     expect(official.locate(V2, 'model.json')).toBe(V2.officialUrl);
     expect(official.locate(V2, 'group1-shard1of1')).toBe('https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/group1-shard1of1');
     expect(official.locate(V1, 'model.json')).toBe(`${V1.officialUrl}?tfjs-format=file`);
+    expect(official.locate(V3, V3.file)).toBe('https://storage.googleapis.com/mediapipe-models/image_embedder/mobilenet_v3_small/float32/1/mobilenet_v3_small.tflite');
   });
 });
 
@@ -143,6 +147,8 @@ describe('fetch-model failures name the URL, the cause and --from, and write not
       truncate: fail(shard, 'truncate'),
       short: fail(shard, 'short'),
       stall: fail(shard, 'stall'),
+      v3short: fail(`${V3.folder}/${V3.file}`, 'short'),
+      v3truncate: fail(`${V3.folder}/${V3.file}`, 'truncate'),
     });
   });
   afterAll(() => mirror.close());
@@ -166,6 +172,17 @@ describe('fetch-model failures name the URL, the cause and --from, and write not
     expect(message).toMatch(cause);
     expect(message).toContain('--from <folder>');
     expectNothingWritten(out, V1);
+  });
+
+  it('a .tflite cut short or replaced: refused by its SHA-256, nothing written', async () => {
+    for (const prefix of ['v3short/', 'v3truncate/']) {
+      const out = tmp('v3fail');
+      const failed = await fewshot(['fetch-model', '--from', `${mirror.url}${prefix}`, '--only', 'mobilenet_v3_small_075', '--out', out]);
+      expect(failed.code).toBe(1);
+      expect(failed.json.error.message).toMatch(new RegExp(`^Could not download ${mirror.url}${prefix}${V3.folder}/${V3.file} \\(mobilenet_v3_small_075\\): `));
+      expect(failed.json.error.message).toMatch(prefix === 'v3short/' ? /its SHA-256 is [0-9a-f]{64}, the official file's is bbbb4c51/ : /the body broke off/);
+      expectNothingWritten(out, V3);
+    }
   });
 
   it('a server that stops sending: the --timeout bounds the wait', async () => {

@@ -9,7 +9,7 @@ import { caltechDir, cliPath, omniglotDir } from './paths.js';
 export default function setup(): void {
   const modelDir = defaultModelDir();
   for (const spec of Object.values(MODELS)) {
-    if (!existsSync(join(modelDir, spec.folder, 'model.json'))) {
+    if (!existsSync(join(modelDir, spec.folder, spec.file))) {
       throw new Error(`No ${spec.name} weights in ${modelDir}: run \`npm run fetch-model -- --from ../shared/models\` or set FEWSHOT_MODEL_DIR.`);
     }
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadEmbedder, type Embedder } from '../src/embedder.js';
 import { FewshotError } from '../src/errors.js';
+import { httpModelSource } from '../src/model-source.js';
 import { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
 import type { Env } from './env.js';
@@ -28,7 +29,8 @@ export function configuredModel(env: Env): ModelName {
 
 /**
  * The embedder, loaded once per isolate and shared by its requests: the backend first, then the weights
- * from the MODELS assets (`models/<folder>/model.json` and its shards, as `npm run fetch-model` lays them out).
+ * from the MODELS assets (`models/<folder>/model.json` and its shards, or the `.tflite`, as `npm run fetch-model`
+ * lays them out).
  * A failed load is forgotten, so the next request retries.
  */
 export function getEmbedder(env: Env): Promise<Embedder> {
@@ -38,9 +40,9 @@ export function getEmbedder(env: Env): Promise<Embedder> {
       loadEmbedder({
         model,
         limits: WORKER_IMAGE_LIMITS,
-        source: tf.io.http(`${ASSET_ORIGIN}/${MODELS[model].folder}/model.json`, {
-          fetchFunc: (input: RequestInfo | URL, init?: RequestInit) => env.MODELS.fetch(input, init),
-        }),
+        source: httpModelSource(MODELS[model], `${ASSET_ORIGIN}/${MODELS[model].folder}/${MODELS[model].file}`, (input: RequestInfo | URL, init?: RequestInit) =>
+          env.MODELS.fetch(input, init),
+        ),
       }),
     );
     loading = { model, embedder };
