@@ -78,7 +78,7 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
   const cached = embedders.get(key);
   if (cached) return cached;
   const loading = (async (): Promise<Embedder> => {
-    if (workers > 0) return WorkerPoolEmbedder.start({ model: name, source, ...(limits ? { limits } : {}) }, workers);
+    if (workers > 0) return WorkerPoolEmbedder.warmStart({ model: name, source, ...(limits ? { limits } : {}) }, workers);
     await useWasmBackend();
     return loadEmbedder({ model: name, source: localModelSource(name, source), ...(limits ? { limits } : {}) });
   })();

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir, loadNodeEmbedder, MODELS } from '../node/index.js';
+import { defaultModelDir, loadNodeEmbedder, MODELS, WorkerPoolEmbedder } from '../node/index.js';
 import { caltechDir } from './paths.js';
 
 /** Self-hosted weights: the models folder served over HTTP on loopback, as an app would host them. */
@@ -34,11 +34,14 @@ describe('model weights from a URL (self-hosted, no hub)', () => {
     const fromDisk = await (await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 0 })).embed(image);
     for (const workers of [0, 1]) {
       const embedder = await loadNodeEmbedder({ model: { name: 'mobilenet_v1_025', source: url }, workers });
+      // A pool answers from this thread until its threads have loaded the model too: wait for them.
+      if (embedder instanceof WorkerPoolEmbedder) await embedder.ready;
       const fromUrl = await embedder.embed(image);
       expect(Array.from(fromUrl)).toEqual(Array.from(fromDisk));
       embedder.dispose();
     }
-    expect(requests.filter((r) => r.includes('group1-shard1of1'))).toHaveLength(2);
+    // In this thread, then for the pool in this thread (its stand-in while the threads start) and in its thread.
+    expect(requests.filter((r) => r.includes('group1-shard1of1'))).toHaveLength(3);
   });
 
   it('answers MODEL_NOT_FOUND for a URL that serves nothing', async () => {

@@ -23,6 +23,7 @@ describe('worker-thread embedding pool', () => {
   beforeAll(async () => {
     pool = await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 2 });
     local = await loadNodeEmbedder({ model: 'mobilenet_v1_025', workers: 0 });
+    await (pool as WorkerPoolEmbedder).ready; // these tests are about the threads, not the warm start
   });
   afterAll(() => pool.dispose());
 
