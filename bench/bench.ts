@@ -135,7 +135,8 @@ export interface BenchResult {
   classify_speedup_10000: number | null;
   classify_detail: Record<string, Partial<Record<'ours' | 'ours_knn' | 'peer', WorkerResult>>>;
   load_ms: { ours: Ms; ours_in_thread: Ms; peer: Ms };
-  load_detail: Record<string, { phases_median: Record<string, Ms>; startup_ms: Ms; process_wall_ms: Ms; runs: number[] }>;
+  /** `pool_ready_ms`: ours only, from the clock's start until the pool's threads take over (null otherwise). */
+  load_detail: Record<string, { phases_median: Record<string, Ms>; pool_ready_ms: Ms; startup_ms: Ms; process_wall_ms: Ms; runs: number[] }>;
   peak_rss_mb: {
     cold_start: { ours: number | null; ours_in_thread: number | null; peer: number | null };
     classify_100000: { ours: number | null; ours_knn: number | null; peer: number | null } | null;
@@ -407,6 +408,7 @@ function coldDetail(runs: readonly ColdRun[]): BenchResult['load_detail'][string
   const phases = ['import_ms', 'backend_ms', 'load_ms', 'first_embed_ms'] as const;
   return {
     phases_median: Object.fromEntries(phases.map((k) => [k, medianOf(runs, (r) => r.result.phases[k])])),
+    pool_ready_ms: runs.some((r) => r.result.pool_ready_ms === null) ? null : medianOf(runs, (r) => r.result.pool_ready_ms as number),
     startup_ms: medianOf(runs, (r) => r.result.startup_ms),
     process_wall_ms: medianOf(runs, (r) => r.wallMs),
     runs: runs.map((r) => round(r.result.ms) as number),

@@ -7,22 +7,33 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The built package, as users run it (`npm run bench` builds first); its worker threads then run plain JS.
-import { createClassifier, loadNodeEmbedder, MemoryStore, type Embedder, type FewShotClassifier } from '../dist/node/index.js';
+import { createClassifier, loadNodeEmbedder, MemoryStore, WorkerPoolEmbedder, type Embedder, type FewShotClassifier } from '../dist/node/index.js';
 import type { ModelName } from '../src/models.js';
 
 export type OursConfig = 'default' | 'thread';
 
 const loaderOptions = (model: ModelName, config: OursConfig) => (config === 'thread' ? { model, workers: 0 } : { model });
 
-export async function loadOurs(model: ModelName, config: OursConfig): Promise<Embedder> {
+/**
+ * The library's embedder for `config`. A pool answers from the calling thread until its threads are
+ * ready (`WorkerPoolEmbedder.warmStart`): with `waitForThreads` (the default, for the steady-state steps)
+ * this resolves only once they are, so every timed call runs on the threads; the cold start passes false.
+ */
+export async function loadOurs(model: ModelName, config: OursConfig, { waitForThreads = true } = {}): Promise<Embedder> {
   const embedder = await loadNodeEmbedder(loaderOptions(model, config));
-  // A pool reports the backend its threads initialised (each asserts wasm in useWasmBackend); in-thread,
-  // the global tf backend is the one that runs the model.
+  if (waitForThreads) await threadsReady(embedder);
+  // A pool reports the calling thread's backend (its threads each assert wasm in useWasmBackend, or fail to
+  // start, which rejects `ready`); in-thread, the global tf backend is the one that runs the model.
   const backend = config === 'thread' ? tf.getBackend() : embedder.backend;
   if (backend !== 'wasm' || embedder.backend !== 'wasm') {
     throw new Error(`Our ${config} embedder runs on "${backend}", not wasm.`);
   }
   return embedder;
+}
+
+/** Resolves when a pool's worker threads take the requests (at once for an in-thread embedder). */
+export async function threadsReady(embedder: Embedder): Promise<void> {
+  if (embedder instanceof WorkerPoolEmbedder) await embedder.ready;
 }
 
 /** Worker threads the library starts by default (0 = in-thread), read from the embedder it returned. */
