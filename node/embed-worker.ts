@@ -3,12 +3,11 @@
  * main thread sends. Protocol (see worker-pool.ts): `init` once, then `embed` requests answered by id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadEmbedder, type EmbedOptions, type Embedder, type ImageInput } from '../src/embedder.js';
+import type { EmbedOptions, Embedder, ImageInput } from '../src/embedder.js';
 import { isFewshotError } from '../src/errors.js';
 import type { ModelName } from '../src/models.js';
 import type { ImageLimits } from '../src/pixels.js';
-import { useWasmBackend } from './backend.js';
-import { localModelSource } from './model-files.js';
+import { loadInThread } from './load-in-thread.js';
 
 export interface WorkerInit {
   model: ModelName;
@@ -34,10 +33,9 @@ const describe = (err: unknown) => ({
 
 let embedder: Embedder;
 try {
-  const backend = await useWasmBackend();
-  const source = localModelSource(init.model, init.source);
-  embedder = await loadEmbedder({ model: init.model, source, ...(init.limits ? { limits: init.limits } : {}) });
-  port.postMessage({ ready: true, backend } satisfies WorkerReply);
+  const loaded = await loadInThread(init);
+  embedder = loaded.embedder;
+  port.postMessage({ ready: true, backend: loaded.backend } satisfies WorkerReply);
 } catch (err) {
   port.postMessage({ failed: describe(err) } satisfies WorkerReply);
   process.exit(1);

@@ -1,6 +1,6 @@
 /**
- * Loads the model in the calling thread, as each thread of the pool does in its own: the WASM backend
- * (asserted by `useWasmBackend`), then the weights from a folder or an http(s) URL.
+ * Loads the model in the thread that calls it (each pool thread, and the calling thread while they start):
+ * the WASM backend (asserted by `useWasmBackend`), then the weights from a folder or an http(s) URL.
  */
 import { loadEmbedder, type Embedder } from '../src/embedder.js';
 import { useWasmBackend } from './backend.js';
