@@ -39,12 +39,22 @@ export const SUPPORTED_OPERATORS: ReadonlySet<number> = new Set([
 export interface CompileOptions {
   /**
    * Graph rewrites that keep the maths but save ops (default true):
+   * - The input's scaling (`inputScale`, then the graph's own MUL / ADD / SUB / DIV by scalars) moves into
+   *   the first convolution's filter and bias; its zero padding becomes a pad with the raw value that
+   *   scales to 0, so border pixels stay exact.
    * - HARD_SWISH `x * relu6(x + 3) / 6` runs as 3 ops: the `/ 6` moves into the filters of the
    *   convolutions that consume it (when they are its only consumers).
+   * - Squeeze-excite's hard sigmoid `relu6(x + 3) * (1 / 6)`: the scalar MUL moves into the filters of the
+   *   convolutions that read the gated features.
    * - MEAN over H and W (squeeze-excite pooling) runs as a full-window AVERAGE_POOL_2D, which the wasm
    *   backend does without the transpose its Mean kernel makes.
    */
   optimize?: boolean;
+  /**
+   * What `run` is given: raw values that the graph's input is `raw * scale + offset` of (for example
+   * 0..255 pixels for a model that wants [0, 1]: scale 1 / 255). Default: the graph's input as it is.
+   */
+  inputScale?: { scale: number; offset: number };
 }
 
 export interface CompiledGraph {
@@ -102,10 +112,25 @@ export function compileTflite(model: TfliteModel, options: CompileOptions = {}):
   const graph = model.subgraphs[0];
   if (!graph) throw new TfliteUnsupportedError('The model has no subgraph.');
   if (model.subgraphs.length > 1) throw new TfliteUnsupportedError('Models with several subgraphs (control flow) are not supported.');
-  return compileSubgraph(graph, options.optimize ?? true);
+  return compileSubgraph(graph, options.optimize ?? true, options.inputScale ?? { scale: 1, offset: 0 });
 }
 
-function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGraph {
+/** A scalar float constant's value, or undefined. */
+function scalarValue(t: TfliteTensor | undefined): number | undefined {
+  if (!t || t.data === null || t.type !== TensorType.FLOAT32) return undefined;
+  const values = float32Data(t);
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** tfjs's SAME padding (before, after) for one spatial dimension. */
+function samePadding(size: number, filter: number, stride: number, dilation: number): [number, number] {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + (filter - 1) * dilation + 1 - size, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: { scale: number; offset: number }): CompiledGraph {
   const { tensors, operators } = graph;
   for (const op of operators) {
     if (!SUPPORTED_OPERATORS.has(op.opcode)) {
@@ -139,24 +164,79 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGrap
     return keep(t.type === TensorType.INT32 ? tf.tensor(int32Data(t), [...t.shape], 'int32') : tf.tensor(float32Data(t), [...t.shape], 'float32'));
   };
   const isConstant = (i: number) => tensor(i).data !== null;
+  const isConstantIndex = (i: number | undefined) => i !== undefined && i >= 0 && isConstant(i);
 
-  // Rewrite: HARD_SWISH outputs whose every consumer is a conv reading them as its input (not filter):
-  // the / 6 is folded into those filters.
+  // Rewrites, decided before any op is compiled. `alias` maps a skipped op's output to the tensor that
+  // stands in for it; `scaleInputBy` gives convolutions a factor for their filters.
+  const alias = new Map<number, number>();
+  const skipped = new Set<TfliteOperator>();
   const scaleInputBy = new Map<TfliteOperator, number>(); // conv -> factor for its filter
+  const scaleFilter = (conv: TfliteOperator, factor: number) => scaleInputBy.set(conv, (scaleInputBy.get(conv) ?? 1) * factor);
+  /** Reads `out` only as the input (not the filter) of convolutions whose filters are their own. */
+  const onlyConvInputs = (out: number): TfliteOperator[] | undefined => {
+    const readers = consumers.get(out) ?? [];
+    const ok =
+      readers.length > 0 &&
+      !graph.outputs.includes(out) &&
+      readers.every((r) => (r.opcode === B.CONV_2D || r.opcode === B.DEPTHWISE_CONV_2D) && r.inputs[0] === out && !r.inputs.slice(1).includes(out) && (consumers.get(r.inputs[1] as number)?.length ?? 0) === 1);
+    return ok ? readers : undefined;
+  };
   const hardSwishNoDivide = new Set<TfliteOperator>();
+  /** The first convolution with the input's affine scaling folded in (see `foldInput`). */
+  let inputFold: { conv: TfliteOperator; scale: number; offset: number } | undefined;
   if (optimize) {
+    // HARD_SWISH outputs whose every consumer is a conv reading them as its input: the / 6 goes into those filters.
     for (const op of operators) {
       if (op.opcode !== B.HARD_SWISH) continue;
-      const out = op.outputs[0] as number;
-      const readers = consumers.get(out) ?? [];
-      const foldable =
-        readers.length > 0 &&
-        !graph.outputs.includes(out) &&
-        readers.every((r) => (r.opcode === B.CONV_2D || r.opcode === B.DEPTHWISE_CONV_2D) && r.inputs[0] === out && !r.inputs.slice(1).includes(out) && (consumers.get(r.inputs[1] as number)?.length ?? 0) === 1);
-      if (foldable) {
-        hardSwishNoDivide.add(op);
-        for (const r of readers) scaleInputBy.set(r, 1 / 6);
+      const readers = onlyConvInputs(op.outputs[0] as number);
+      if (!readers) continue;
+      hardSwishNoDivide.add(op);
+      for (const r of readers) scaleFilter(r, 1 / 6);
+    }
+    // Squeeze-excite: gate = MUL(relu6(...), k), then MUL(x, gate) read only by convs: k goes into their filters.
+    for (const op of operators) {
+      const k = op.opcode === B.MUL && op.options.kind === 'elementwise' && op.options.activation === 'none' ? scalarValue(tensors[op.inputs[1] as number]) : undefined;
+      const gate = op.outputs[0] as number;
+      const [gated] = consumers.get(gate) ?? [];
+      if (k === undefined || isConstantIndex(op.inputs[0]) || (consumers.get(gate)?.length ?? 0) !== 1 || graph.outputs.includes(gate)) continue;
+      if (!gated || gated.opcode !== B.MUL || gated.options.kind !== 'elementwise' || gated.options.activation !== 'none' || gated.inputs[0] === gated.inputs[1]) continue;
+      const readers = onlyConvInputs(gated.outputs[0] as number);
+      if (!readers) continue;
+      skipped.add(op);
+      alias.set(gate, op.inputs[0] as number);
+      for (const r of readers) scaleFilter(r, k);
+    }
+    inputFold = foldableInput();
+  }
+
+  /**
+   * The graph input's path to its first convolution through scalar MUL / ADD / SUB / DIV only (each read by
+   * the next alone), as one affine map `x * scale + offset` of the raw values `run` gets.
+   */
+  function foldableInput(): { conv: TfliteOperator; scale: number; offset: number } | undefined {
+    if (graph.inputs.length !== 1) return undefined;
+    let at = graph.inputs[0] as number;
+    let { scale, offset } = inputScale;
+    const chain: TfliteOperator[] = [];
+    for (;;) {
+      const readers = consumers.get(at) ?? [];
+      if (readers.length !== 1 || graph.outputs.includes(at)) return undefined;
+      const op = readers[0] as TfliteOperator;
+      if (op.opcode === B.CONV_2D && op.inputs[0] === at && (consumers.get(op.inputs[1] as number)?.length ?? 0) === 1 && scale !== 0) {
+        for (const c of chain) skipped.add(c);
+        if (chain.length > 0) alias.set(op.inputs[0] as number, graph.inputs[0] as number);
+        return { conv: op, scale, offset };
       }
+      if (op.options.kind !== 'elementwise' || op.options.activation !== 'none' || op.inputs[0] !== at) return undefined;
+      const c = scalarValue(tensors[op.inputs[1] as number]);
+      if (c === undefined) return undefined;
+      if (op.opcode === B.MUL) [scale, offset] = [scale * c, offset * c];
+      else if (op.opcode === B.DIV) [scale, offset] = [scale / c, offset / c];
+      else if (op.opcode === B.ADD) offset += c;
+      else if (op.opcode === B.SUB) offset -= c;
+      else return undefined;
+      chain.push(op);
+      at = op.outputs[0] as number;
     }
   }
 
@@ -167,10 +247,10 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGrap
     const consts = new Map<number, tf.Tensor>(constOperands.map((i) => [i, constant(i)]));
     steps.push({
       name: operatorName(op.opcode),
-      inputs: op.inputs.filter((i) => i >= 0 && !isConstant(i)),
+      inputs: op.inputs.filter((i) => i >= 0 && !isConstant(i)).map((i) => alias.get(i) ?? i),
       run: (values) => {
         values[out] = run((i) => {
-          const v = values[i] ?? consts.get(i);
+          const v = values[alias.get(i) ?? i] ?? consts.get(i);
           if (!v) throw new Error(`Tensor ${tensor(i).name} is read before it is computed.`);
           return v;
         });
@@ -180,6 +260,7 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGrap
   const constantsOf = (op: TfliteOperator) => op.inputs.filter((i) => i >= 0 && isConstant(i));
 
   for (const op of operators) {
+    if (skipped.has(op)) continue;
     const [a, b, c] = op.inputs as [number, number, number];
     const o = op.options;
     switch (op.opcode) {
@@ -187,17 +268,39 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGrap
         if (o.kind !== 'conv2d') throw new Error('unreachable');
         const t = tensor(b);
         const [outC, h, w, inC] = t.shape as [number, number, number, number];
-        const factor = scaleInputBy.get(op) ?? 1;
+        const fold = inputFold?.conv === op ? inputFold : undefined;
+        const factor = (scaleInputBy.get(op) ?? 1) * (fold?.scale ?? 1);
+        const raw = tf.tensor4d(float32Data(t), [outC, h, w, inC]);
         const filter = keep(tf.tidy(() => {
-          const f = tf.transpose(tf.tensor4d(float32Data(t), [outC, h, w, inC]), [1, 2, 3, 0]);
+          const f = tf.transpose(raw, [1, 2, 3, 0]);
           return factor === 1 ? f : tf.mul(f, factor);
         }) as tf.Tensor4D);
-        const bias = c >= 0 ? (constant(c) as tf.Tensor1D) : undefined;
+        // conv(x * s + o) = conv_{W * s}(x) + o * sum(W) per output channel, where the input is not padding.
+        const bias = fold?.offset
+          ? keep(tf.tidy(() => {
+              const shift = tf.mul(tf.sum(raw, [1, 2, 3]), fold.offset);
+              return c >= 0 ? tf.add(tf.tensor1d(float32Data(tensor(c))), shift) : shift;
+            }) as tf.Tensor1D)
+          : c >= 0
+            ? (constant(c) as tf.Tensor1D)
+            : undefined;
+        raw.dispose();
         const act = fusedActivation(o.activation);
         const strides: [number, number] = [o.strideH, o.strideW];
         const dilations: [number, number] = [o.dilationH, o.dilationW];
+        // Padding of the folded input: the raw value that scales to 0, then a VALID convolution.
+        const padValue = fold ? -fold.offset / fold.scale : 0;
         add(op, (get) => {
-          const y = tf.fused.conv2d({ x: get(a) as tf.Tensor4D, filter, strides, pad: o.padding, dilations, bias, activation: act ?? 'linear' });
+          let x = get(a) as tf.Tensor4D;
+          let pad = o.padding;
+          if (fold?.offset && pad === 'same') {
+            const [, height, width] = x.shape;
+            const ph = samePadding(height, h, o.strideH, o.dilationH);
+            const pw = samePadding(width, w, o.strideW, o.dilationW);
+            if (ph[0] + ph[1] + pw[0] + pw[1] > 0) x = tf.pad(x, [[0, 0], ph, pw, [0, 0]], padValue);
+            pad = 'valid';
+          }
+          const y = tf.fused.conv2d({ x, filter, strides, pad, dilations, bias, activation: act ?? 'linear' });
           return act ? y : applyActivation(y, o.activation);
         });
         break;
@@ -340,7 +443,9 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean): CompiledGrap
       tf.tidy(() => {
         if (inputs.length !== graph.inputs.length) throw new Error(`Expected ${graph.inputs.length} input(s), got ${inputs.length}.`);
         const values: Values = [];
-        graph.inputs.forEach((i, k) => (values[i] = inputs[k]));
+        const { scale, offset } = inputScale;
+        const scaled = (x: tf.Tensor) => (inputFold || (scale === 1 && offset === 0) ? x : tf.add(tf.mul(x, scale), offset));
+        graph.inputs.forEach((i, k) => (values[i] = scaled(inputs[k] as tf.Tensor)));
         steps.forEach((step, k) => {
           step.run(values);
           for (const i of release[k] ?? []) {

@@ -22,7 +22,9 @@ export function loadTfliteNetwork(
   inputRange: readonly [number, number],
   options?: CompileOptions,
 ): TfliteNetwork {
-  const graph = compileTflite(parseTflite(bytes), options);
+  const [lo, hi] = inputRange;
+  // The 0..255 -> inputRange scaling is the graph's to do: optimised, it folds into the first convolution.
+  const graph = compileTflite(parseTflite(bytes), { ...options, inputScale: { scale: (hi - lo) / 255, offset: lo } });
   const inputShape = graph.inputShape;
   const outputShape = graph.outputShapes[0];
   if (inputShape.length !== 4 || inputShape[3] !== 3 || !outputShape || graph.outputShapes.length !== 1) {
@@ -30,13 +32,11 @@ export function loadTfliteNetwork(
     throw new Error(`Not an image embedder: input [${inputShape.join(', ')}], ${graph.outputShapes.length} output(s).`);
   }
   const dim = outputShape[outputShape.length - 1] as number;
-  const [lo, hi] = inputRange;
   return {
     dim,
     run: (batch) =>
       tf.tidy(() => {
-        const scaled = lo === 0 && hi === 1 ? tf.div(batch, 255) : tf.add(tf.mul(batch, (hi - lo) / 255), lo);
-        const [out] = graph.run(scaled);
+        const [out] = graph.run(batch);
         return tf.reshape(out as tf.Tensor, [batch.shape[0], dim]) as tf.Tensor2D;
       }),
     dispose: () => graph.dispose(),
