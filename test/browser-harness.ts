@@ -31,7 +31,7 @@ export async function startPageServer(options: { crossOriginIsolated?: boolean }
     logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ...(options.crossOriginIsolated ? { headers: isolation } : {}) },
     plugins: [recordRequests(requests), serveFolder('/datasets', datasetsDir), serveFolder('/models', defaultModelDir())],
-    optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow-models/mobilenet', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', 'idb-keyval', 'jpeg-js', 'fast-png', 'image-size'] },
+    optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow-models/mobilenet', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', 'flatbuffers', 'idb-keyval', 'jpeg-js', 'fast-png', 'image-size'] },
   });
   await server.listen();
   const address = server.httpServer?.address();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../node/model-files.js';
+import type { ModelName } from '../src/models.js';
 import { openTestPage, startPageServer, startStaticServer, waitForSdk, WASM_PATHS } from './browser-harness.js';
 import { ENGINES, launchEngine, PERSISTENT_PROFILES, type EngineBrowser, type EngineName, type EnginePage } from './engines.js';
 import { caltechDir } from './paths.js';
@@ -10,9 +11,10 @@ import { caltechDir } from './paths.js';
 const filesOf = (label: string) => readdirSync(join(caltechDir, label)).sort();
 const urlOf = (label: string, index: number) => `/datasets/caltech101/images/${label}/${filesOf(label)[index]}`;
 const V2 = { name: 'mobilenet_v2_100' as const, url: '/models/mobilenet_v2_100_224_feature/model.json' };
+type Model = { name: ModelName; url: string };
 
 /** What a user's classifier holds, opened fresh on `page`. */
-function classesOf(page: EnginePage, userId: string, model = V2) {
+function classesOf(page: EnginePage, userId: string, model: Model = V2) {
   return page.evaluate(
     async ({ userId, model, wasmPaths }) => {
       const clf = await window.sdk.createClassifier({ userId, backend: 'wasm', wasmPaths, model });
@@ -22,7 +24,7 @@ function classesOf(page: EnginePage, userId: string, model = V2) {
   );
 }
 
-function addExamples(page: EnginePage, userId: string, examples: { label: string; url: string }[], model = V2) {
+function addExamples(page: EnginePage, userId: string, examples: { label: string; url: string }[], model: Model = V2) {
   return page.evaluate(
     async ({ userId, examples, model, wasmPaths }) => {
       const clf = await window.sdk.createClassifier({ userId, backend: 'wasm', wasmPaths, model });
@@ -113,15 +115,19 @@ describe.each(ENGINES)('browser persistence in %s (IndexedDB)', (engine: EngineN
     await first.close();
   });
 
-  it(`starts and classifies offline from the cached model after one online load${persistent ? ' (after a browser restart)' : ' (after a reload)'}; a new model version needs the network`, async () => {
+  it(`starts and classifies offline from the cached model (v2's shards, v3's .tflite) after one online load${persistent ? ' (after a browser restart)' : ' (after a reload)'}; a new model version needs the network`, async () => {
     const modelServer = await startStaticServer(defaultModelDir(), { cors: true });
     const model = { name: 'mobilenet_v2_100' as const, url: `${modelServer.url}/mobilenet_v2_100_224_feature/model.json` };
+    // A .tflite travels as tfjs model artifacts (format 'tflite'), so the same IndexedDB cache carries it.
+    const v3 = { name: 'mobilenet_v3_small_075' as const, url: `${modelServer.url}/mobilenet_v3_small_075_embedder/mobilenet_v3_small.tflite` };
+    const examples = [
+      { label: 'accordion', url: urlOf('accordion', 0) },
+      { label: 'brontosaurus', url: urlOf('brontosaurus', 0) },
+    ];
     try {
       let page = await openTestPage(browser!, server.url);
-      await addExamples(page, 'offline-user', [
-        { label: 'accordion', url: urlOf('accordion', 0) },
-        { label: 'brontosaurus', url: urlOf('brontosaurus', 0) },
-      ], model);
+      await addExamples(page, 'offline-user', examples, model);
+      await addExamples(page, 'offline-v3', examples, v3);
       await modelServer.close();
       if (persistent) {
         page = await openTestPage(await restart(), server.url);
@@ -130,17 +136,27 @@ describe.each(ENGINES)('browser persistence in %s (IndexedDB)', (engine: EngineN
         await waitForSdk(page);
       }
       const result = await page.evaluate(
-        async ({ model, query, wasmPaths }) => {
-          const { sdk, testing } = window;
+        async ({ model, v3, query, wasmPaths }) => {
+          const { sdk, testing, tf } = window;
           const reachable = await fetch(model.url).then(() => true, () => false);
+          const reachableV3 = await fetch(v3.url).then(() => true, () => false);
           const clf = await sdk.createClassifier({ userId: 'offline-user', backend: 'wasm', wasmPaths, model });
           const prediction = await clf.classify(await testing.blob(query));
+          const v3Classifier = await sdk.createClassifier({ userId: 'offline-v3', backend: 'wasm', wasmPaths, model: v3 });
+          const v3Prediction = await v3Classifier.classify(await testing.blob(query));
+          const cached = Object.keys(await tf.io.listModels()).map((key) => key.replace(/@.*/, '')).sort();
           const newVersion = await testing.codeOf(() => sdk.createClassifier({ userId: 'offline-user', backend: 'wasm', wasmPaths, model: { ...model, version: 'next' } }));
-          return { reachable, label: prediction.label, newVersion };
+          return { reachable: reachable || reachableV3, label: prediction.label, v3: { label: v3Prediction.label, info: v3Classifier.info() }, cached, newVersion };
         },
-        { model, query: urlOf('brontosaurus', 3), wasmPaths: WASM_PATHS },
+        { model, v3, query: urlOf('brontosaurus', 3), wasmPaths: WASM_PATHS },
       );
-      expect(result).toEqual({ reachable: false, label: 'brontosaurus', newVersion: 'MODEL_NOT_FOUND' });
+      expect(result).toMatchObject({
+        reachable: false,
+        label: 'brontosaurus',
+        v3: { label: 'brontosaurus', info: { model: 'mobilenet_v3_small_075', dim: 1024, classes: 2 } },
+        cached: ['indexeddb://fewshot-edge-model/mobilenet_v2_100', 'indexeddb://fewshot-edge-model/mobilenet_v3_small_075'],
+        newVersion: 'MODEL_NOT_FOUND',
+      });
       await page.close();
     } finally {
       await modelServer.close().catch(() => undefined);

@@ -7,6 +7,8 @@ import type { EngineName } from '../engines.js';
 export interface EngineFeatures {
   /** `navigator.gpu` exists on a page of a browser launched without WebGPU flags. */
   navigatorGpu: boolean;
+  /** A WebGPU adapter with the test launch flags (Chromium: SwiftShader), so `backend: 'webgpu'` starts. */
+  webgpu: boolean;
   /** tfjs finds WASM SIMD (`WASM_HAS_SIMD_SUPPORT`), so it loads tfjs-backend-wasm-simd.wasm. */
   wasmSimd: boolean;
   /**
@@ -19,7 +21,7 @@ export interface EngineFeatures {
 }
 
 export const FEATURES: Readonly<Record<EngineName, EngineFeatures>> = {
-  chromium: { navigatorGpu: true, wasmSimd: true, wasmThreadsWhenIsolated: true, decodesTruncatedJpeg: false },
-  firefox: { navigatorGpu: false, wasmSimd: true, wasmThreadsWhenIsolated: true, decodesTruncatedJpeg: true },
-  webkit: { navigatorGpu: false, wasmSimd: true, wasmThreadsWhenIsolated: false, decodesTruncatedJpeg: true },
+  chromium: { navigatorGpu: true, webgpu: true, wasmSimd: true, wasmThreadsWhenIsolated: true, decodesTruncatedJpeg: false },
+  firefox: { navigatorGpu: false, webgpu: false, wasmSimd: true, wasmThreadsWhenIsolated: true, decodesTruncatedJpeg: true },
+  webkit: { navigatorGpu: false, webgpu: false, wasmSimd: true, wasmThreadsWhenIsolated: false, decodesTruncatedJpeg: true },
 };
