@@ -1,8 +1,9 @@
 /**
- * npm run bench:worker [-- --json] [--quick] [--out docs/bench-worker.json]
+ * npm run bench:worker [-- --json] [--quick] [--out docs/bench-worker.json] [--only mobilenet_v3_small_075:false,...]
  *
  * The Cloudflare Worker (workers/, wrangler.toml) in real workerd through `wrangler dev`, offline, for
- * mobilenet_v2_100 and mobilenet_v1_025, each with FLIP=true (the default) and FLIP=false:
+ * mobilenet_v2_100, mobilenet_v1_025 and mobilenet_v3_small_075, each with FLIP=true (the default) and
+ * FLIP=false (`--only` runs the listed `model:flip` configurations alone, for a quicker look):
  *
  *  1. bundle size without the weights (`wrangler deploy --dry-run --outdir`): script + .wasm, raw and
  *     gzip -9, and wrangler's own "Total Upload ... gzip" line (same script for every MODEL/FLIP)
@@ -42,6 +43,8 @@ interface Options {
   json: boolean;
   quick: boolean;
   out: string | undefined;
+  /** `model:flip` names of the configurations to run; all when undefined. */
+  only: string[] | undefined;
 }
 
 interface Plan {
@@ -63,8 +66,10 @@ interface Config {
 const CONFIGS: readonly Config[] = [
   { model: 'mobilenet_v2_100', flip: true },
   { model: 'mobilenet_v1_025', flip: true },
+  { model: 'mobilenet_v3_small_075', flip: true },
   { model: 'mobilenet_v2_100', flip: false },
   { model: 'mobilenet_v1_025', flip: false },
+  { model: 'mobilenet_v3_small_075', flip: false },
 ];
 
 /** Cloudflare Workers free plan: 10 ms CPU per request. */
@@ -79,11 +84,17 @@ const OFFLINE_ENV: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
     strict: true,
   });
-  return { json: values.json ?? false, quick: values.quick ?? false, out: values.out };
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of only ?? []) {
+    if (!CONFIGS.some((c) => configKey(c) === name)) throw new Error(`--only ${name}: not one of ${CONFIGS.map(configKey).join(', ')}.`);
+  }
+  return { json: values.json ?? false, quick: values.quick ?? false, out: values.out, only };
 }
+
+const configKey = (c: Config): string => `${c.model}:${c.flip}`;
 
 function planFor(quick: boolean): Plan {
   return quick
@@ -800,7 +811,8 @@ async function main(): Promise<void> {
   const source = sourceState();
   try {
     bundle = await buildWorker(builtDir);
-    for (const config of CONFIGS) configs.push(await benchConfig(config, builtDir, examples, query, plan));
+    const selected = CONFIGS.filter((c) => options.only?.includes(configKey(c)) ?? true);
+    for (const config of selected) configs.push(await benchConfig(config, builtDir, examples, query, plan));
   } finally {
     await removeTempDir(builtDir);
   }
@@ -814,6 +826,7 @@ async function main(): Promise<void> {
   notes.push('"worker instance" is the workerd running the script; "dev proxy" is the workerd wrangler dev puts in front of it (not in production).');
   notes.push('Cold start is local `wrangler dev` of the prebuilt bundle (wrangler start-up, two workerd starts, no esbuild), not a Cloudflare edge cold start.');
   notes.push('Node SDK classifyEmbedding is the head alone; a worker request also verifies the JWT, reads the examples from KV and rebuilds the head (see GET /v1/classes).');
+  if (options.only) notes.push(`Only the configurations ${options.only.join(', ')} (--only).`);
   if (source.dirty.length > 0) notes.push(`Built from a working tree with uncommitted changes in: ${source.dirty.join(', ')}.`);
 
   const result: WorkerBenchResult = {

@@ -319,6 +319,57 @@ describe('edge worker in real workerd: mobilenet_v1_025 with a quota of 3 exampl
   });
 });
 
+describe('edge worker in real workerd: mobilenet_v3_small_075 (the .tflite model, from the MODELS assets)', () => {
+  let worker: TestWorker;
+  let node: FewShotClassifier;
+
+  beforeAll(async () => {
+    [worker, node] = await Promise.all([
+      startTestWorker({ MODEL: 'mobilenet_v3_small_075' }),
+      createClassifier({ userId: 'node-v3', model: 'mobilenet_v3_small_075', store: new MemoryStore(), workers: 0 }),
+    ]);
+  });
+  afterAll(async () => {
+    await worker?.dispose();
+  });
+
+  it('reports the 1024-d model on wasm at /healthz', async () => {
+    const response = await worker.fetch('/healthz');
+    expect(await response.json()).toEqual({ ok: true, model: 'mobilenet_v3_small_075', dim: 1024, backend: 'wasm' });
+  });
+
+  it('learns 5 classes from one photo each over HTTP and classifies the held-out photos as Node does', async () => {
+    const user = await Client.of(worker, 'v3');
+    for (const label of CLASSES) {
+      const image = imageOf(label);
+      expect((await user.addImage(label, image)).status).toBe(201);
+      await node.addExample(label, image);
+    }
+    // The stored embeddings (flip on, the default) are Node's.
+    const stored = (await user.exported()).examples;
+    expect(stored).toHaveLength(5);
+    for (const example of stored) {
+      const fromNode = await node.embed(imageOf(example.label));
+      expect(cosine(base64ToFloat32(example.embedding), fromNode)).toBeGreaterThanOrEqual(0.9999);
+    }
+    let correct = 0;
+    const disagreements: string[] = [];
+    for (const label of CLASSES) {
+      for (let i = 1; i < filesOf(label).length; i++) {
+        const image = imageOf(label, i);
+        const { status, json } = await user.classifyImage(image);
+        expect(status).toBe(200);
+        const fromNode = await node.classify(image);
+        if (json.label !== fromNode.label) disagreements.push(`${label}/${i}: worker ${String(json.label)}, Node ${fromNode.label}`);
+        if (json.label === label) correct++;
+      }
+    }
+    console.log(`worker mobilenet_v3_small_075 5-way 1-shot: ${correct}/145 = ${(correct / 145).toFixed(3)}`);
+    expect(disagreements).toEqual([]);
+    expect(correct / 145).toBeGreaterThanOrEqual(0.7); // chance is 0.2
+  });
+});
+
 describe('edge worker in real workerd: a 200 KB body limit, streamed bodies', () => {
   let worker: TestWorker;
 

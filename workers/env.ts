@@ -6,7 +6,7 @@ export interface Env {
   MODELS: Fetcher;
   /** HS256 secret that signs users' bearer tokens. */
   JWT_SECRET: string;
-  /** `mobilenet_v2_100` (accurate, default) or `mobilenet_v1_025` (small, fits tighter CPU limits). */
+  /** `mobilenet_v2_100` (accurate, default), `mobilenet_v3_small_075` or `mobilenet_v1_025` (both about 3x less CPU per image). */
   MODEL?: string;
   /** `"false"` turns off mirror-image averaging: half the CPU per image, about 1 point less accuracy. */
   FLIP?: string;
