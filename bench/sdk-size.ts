@@ -7,11 +7,14 @@
  * Sizes raw, gzip -9 and brotli -11; the `.wasm` binaries separately (only the WASM backend fetches one).
  *
  * Budget: the default path (backend `auto` on a WebGPU browser, mobilenet_v2_100) at most 300 KB gzip -9
- * (300,000 bytes) of JavaScript.
+ * (300,000 bytes) of JavaScript. mobilenet_v3_small_075's `.tflite` reader (src/tflite/ with the flatbuffers
+ * runtime, its own `tflite-*.js` chunk) is loaded by that model only: it is reported and counted apart
+ * (`tflite_only`), and each v3 path is held to the same budget without it.
  *
  * Peer in the same run: TF.js's own prebuilt minified bundles for the same path (`tf-core.min.js` +
  * `tf-backend-<x>.min.js` + `tf-layers.min.js`, or `tf-converter.min.js` + `mobilenet.min.js` for v1), as
  * the TF.js docs' script tags load them: tfjs alone, without our code, image decoders or IndexedDB store.
+ * TF.js's bundles cannot read a `.tflite` (tfjs-tflite runs its own WASM runtime), so v3 paths have no peer.
  *
  * `--analyze` rebuilds in memory with the same config (sdk/vite.config.ts) and lists what each chunk is
  * made of by package (rolldown's rendered size per module, before minification: shares, not gzip bytes).
@@ -31,7 +34,7 @@ export const SDK_DIST = join(REPO, 'dist', 'sdk');
 export const SDK_BUDGET_GZIP_BYTES = 300_000;
 export const WASM_FILES = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm', 'tfjs-backend-wasm.wasm'] as const;
 
-type Part = 'webgpu' | 'wasm' | 'cpu' | 'v2' | 'v1';
+type Part = 'webgpu' | 'wasm' | 'cpu' | 'v2' | 'v1' | 'v3';
 
 /** How each dynamically imported part shows up in the manifest (`src` of its chunk). */
 const PART_SOURCES: Record<Part, RegExp> = {
@@ -40,6 +43,7 @@ const PART_SOURCES: Record<Part, RegExp> = {
   cpu: /node_modules\/@tensorflow\/tfjs-backend-cpu\//,
   v2: /node_modules\/@tensorflow\/tfjs-layers\//,
   v1: /node_modules\/@tensorflow-models\/mobilenet\//,
+  v3: /^src\/tflite\//,
 };
 
 interface PathSpec {
@@ -48,7 +52,8 @@ interface PathSpec {
   parts: [Part, Part];
   /** The .wasm binary this path fetches on a browser with SIMD and no cross-origin isolation (all current ones). */
   wasm?: (typeof WASM_FILES)[number];
-  peer: string[];
+  /** TF.js's own bundles for the same path; null when they cannot run it (a `.tflite`). */
+  peer: string[] | null;
 }
 
 const PEER = {
@@ -67,6 +72,9 @@ const PATHS: readonly PathSpec[] = [
   { key: 'webgpu_v1', title: 'WebGPU, mobilenet_v1_025', parts: ['webgpu', 'v1'], peer: [PEER.core, PEER.webgpu, ...PEER.v1] },
   { key: 'cpu_v2', title: 'cpu, mobilenet_v2_100', parts: ['cpu', 'v2'], peer: [PEER.core, PEER.cpu, ...PEER.v2] },
   { key: 'cpu_v1', title: 'cpu, mobilenet_v1_025', parts: ['cpu', 'v1'], peer: [PEER.core, PEER.cpu, ...PEER.v1] },
+  { key: 'webgpu_v3', title: 'WebGPU, mobilenet_v3_small_075', parts: ['webgpu', 'v3'], peer: null },
+  { key: 'wasm_v3', title: 'WASM, mobilenet_v3_small_075', parts: ['wasm', 'v3'], wasm: 'tfjs-backend-wasm-simd.wasm', peer: null },
+  { key: 'cpu_v3', title: 'cpu, mobilenet_v3_small_075', parts: ['cpu', 'v3'], peer: null },
 ];
 
 export interface Sizes {
@@ -88,10 +96,23 @@ export interface PathSize {
   js: Sizes;
   wasm_file: string | null;
   wasm: Sizes | null;
+  /** The JS this path's model format adds to the entry and the backend (its chunk and what only it imports). */
+  model_js: Sizes & { files: string[] };
   peer_files: string[];
-  peer_js: Sizes;
+  peer_js: Sizes | null;
   /** ours / peer, gzip -9. */
   ratio_vs_peer_gzip: number | null;
+}
+
+/** mobilenet_v3_small_075's own JS, counted apart from the budget (the issue allows an engine loaded only for this model). */
+export interface TfliteOnly extends Sizes {
+  /** The chunks only a v3 path downloads: `tflite-*.js` (src/tflite/ and flatbuffers). */
+  files: string[];
+  /** Whether any non-v3 path (the default one included) downloads one of them: must be false. */
+  loaded_by_other_paths: boolean;
+  /** Each v3 path's JS gzip -9 without these files, held to the budget. */
+  v3_paths_without_it_gzip9_bytes: Record<string, number>;
+  v3_paths_within_budget: boolean;
 }
 
 export interface SdkSizeResult {
@@ -99,6 +120,7 @@ export interface SdkSizeResult {
   budget_gzip9_bytes: number;
   default_path_js_gzip9_bytes: number;
   within_budget: boolean;
+  tflite_only: TfliteOnly;
   chunks: ChunkSize[];
   paths: PathSize[];
   all_js: Sizes & { files: number };
@@ -177,10 +199,13 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
 
   const paths = PATHS.map((spec): PathSize => {
     const files = new Set(entryFiles);
-    for (const part of spec.parts) closure(manifest, partKey(part), files);
+    const [backend, model] = spec.parts;
+    closure(manifest, partKey(backend), files);
+    const modelFiles = [...closure(manifest, partKey(model))].filter((f) => !files.has(f));
+    for (const f of modelFiles) files.add(f);
     const list = [...files];
     const js = sum(list.map((f) => join(dir, f)));
-    const peerJs = sum(spec.peer.map((f) => join(REPO, f)));
+    const peerJs = spec.peer ? sum(spec.peer.map((f) => join(REPO, f))) : null;
     return {
       key: spec.key,
       title: spec.title,
@@ -188,12 +213,25 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
       js,
       wasm_file: spec.wasm ?? null,
       wasm: spec.wasm ? sizesOf(join(dir, spec.wasm)) : null,
-      peer_files: spec.peer,
+      model_js: { files: modelFiles, ...sum(modelFiles.map((f) => join(dir, f))) },
+      peer_files: spec.peer ?? [],
       peer_js: peerJs,
-      ratio_vs_peer_gzip: Math.round((js.gzip9_bytes / peerJs.gzip9_bytes) * 100) / 100,
+      ratio_vs_peer_gzip: peerJs ? Math.round((js.gzip9_bytes / peerJs.gzip9_bytes) * 100) / 100 : null,
     };
   });
   const defaultJs = paths[0]!.js.gzip9_bytes;
+  const v3Paths = paths.filter((p) => PATHS.find((s) => s.key === p.key)!.parts[1] === 'v3');
+  const otherPaths = paths.filter((p) => !v3Paths.includes(p));
+  // What every v3 path downloads and no other path does: the tflite chunk (flatbuffers is inside it).
+  const tfliteFiles = [...closure(manifest, partKey('v3'))].filter((f) => !otherPaths.some((p) => p.files.includes(f)));
+  const withoutTflite = Object.fromEntries(v3Paths.map((p) => [p.key, sum(p.files.filter((f) => !tfliteFiles.includes(f)).map((f) => join(dir, f))).gzip9_bytes]));
+  const tfliteOnly: TfliteOnly = {
+    files: tfliteFiles,
+    ...sum(tfliteFiles.map((f) => join(dir, f))),
+    loaded_by_other_paths: otherPaths.some((p) => p.files.some((f) => tfliteFiles.includes(f))),
+    v3_paths_without_it_gzip9_bytes: withoutTflite,
+    v3_paths_within_budget: Object.values(withoutTflite).every((b) => b <= SDK_BUDGET_GZIP_BYTES),
+  };
   const usedWhen: Record<string, string> = {
     'tfjs-backend-wasm-simd.wasm': 'WASM backend, SIMD (every current browser)',
     'tfjs-backend-wasm-threaded-simd.wasm': 'WASM backend on a cross-origin isolated page',
@@ -204,6 +242,7 @@ export function measureSdkSize(dir = SDK_DIST): SdkSizeResult {
     budget_gzip9_bytes: SDK_BUDGET_GZIP_BYTES,
     default_path_js_gzip9_bytes: defaultJs,
     within_budget: defaultJs <= SDK_BUDGET_GZIP_BYTES,
+    tflite_only: tfliteOnly,
     chunks,
     paths,
     all_js: { files: allJs.length, ...sum(allJs.map((f) => join(dir, f))) },
@@ -270,14 +309,28 @@ const kb = (bytes: number | null | undefined): string => (bytes == null ? '-' : 
 
 export function formatSdkSize(r: SdkSizeResult): string {
   const out: string[] = [];
+  const t = r.tflite_only;
   out.push(
     `fewshot-edge browser SDK (${r.dir}): what a page downloads, weights excluded. KB = 1000 bytes; gzip -9 and brotli -11 per file.`,
     `Budget: default path JS <= ${kb(r.budget_gzip9_bytes)} KB gzip: ${kb(r.default_path_js_gzip9_bytes)} KB ${r.within_budget ? 'PASS' : 'FAIL'}.`,
-    `peer = TF.js's prebuilt .min.js bundles for the same backend and model format (tfjs only: no SDK code, decoders, store).`,
+    `Counted apart: mobilenet_v3_small_075's .tflite reader (${t.files.join(', ')}: src/tflite/ + flatbuffers), ${kb(t.gzip9_bytes)} KB gzip, ` +
+      `loaded by v3 paths only (${t.loaded_by_other_paths ? 'FAIL: another path loads it' : 'not by the default path nor any other'}); ` +
+      `v3 paths without it: ${Object.entries(t.v3_paths_without_it_gzip9_bytes).map(([k, b]) => `${k} ${kb(b)}`).join(', ')} KB, ${t.v3_paths_within_budget ? 'PASS' : 'FAIL'}.`,
+    `peer = TF.js's prebuilt .min.js bundles for the same backend and model format (tfjs only: no SDK code, decoders, store); none reads a .tflite.`,
     '',
     table(
-      ['path (JS loaded)', 'files', 'raw KB', 'gzip KB', 'brotli KB', 'peer gzip KB', 'ours/peer', '+ .wasm gzip KB'],
-      r.paths.map((p) => [p.title, p.files.length, kb(p.js.raw_bytes), kb(p.js.gzip9_bytes), kb(p.js.brotli11_bytes), kb(p.peer_js.gzip9_bytes), p.ratio_vs_peer_gzip, p.wasm ? `${kb(p.wasm.gzip9_bytes)} (${p.wasm_file})` : '-']),
+      ['path (JS loaded)', 'files', 'raw KB', 'gzip KB', 'brotli KB', 'model format only gzip KB', 'peer gzip KB', 'ours/peer', '+ .wasm gzip KB'],
+      r.paths.map((p) => [
+        p.title,
+        p.files.length,
+        kb(p.js.raw_bytes),
+        kb(p.js.gzip9_bytes),
+        kb(p.js.brotli11_bytes),
+        kb(p.model_js.gzip9_bytes),
+        kb(p.peer_js?.gzip9_bytes),
+        p.ratio_vs_peer_gzip ?? '-',
+        p.wasm ? `${kb(p.wasm.gzip9_bytes)} (${p.wasm_file})` : '-',
+      ]),
     ),
     '',
     table(

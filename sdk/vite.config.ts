@@ -4,8 +4,9 @@
  *  - `index.js`: ESM entry (target es2022, minified), tfjs and every other dependency bundled; any page can
  *    `import { createClassifier } from './dist/sdk/index.js'` without a bundler or an import map
  *  - `*-[hash].js`: chunks for what sdk/backend.ts and src/embedder.ts import dynamically (the WebGPU, WASM and
- *    cpu backends, tfjs-layers for v2, @tensorflow-models/mobilenet + tfjs-converter for v1), so a page
- *    downloads only the backend and model format it uses. All chunks sit flat beside `index.js`.
+ *    cpu backends, tfjs-layers for v2, @tensorflow-models/mobilenet + tfjs-converter for v1, `tflite-*.js`: the
+ *    .tflite reader and runner with flatbuffers for v3), so a page downloads only the backend and model format
+ *    it uses. All chunks sit flat beside `index.js`.
  *  - the three tfjs `.wasm` binaries, beside `index.js`: the WASM backend's default `wasmPaths` is
  *    `new URL('./', import.meta.url)`, i.e. this folder
  *  - type declarations: `tsc -p sdk/tsconfig.build.json` (the second half of `build:sdk`)
@@ -171,8 +172,12 @@ function jpegDecoderOnly(): Plugin {
   };
 }
 
-/** `tfjs-backend-webgpu` for a chunk whose entry is that package's module (rolldown would call it `dist`). */
+/**
+ * `tfjs-backend-webgpu` for a chunk whose entry is that package's module (rolldown would call it `dist`), and
+ * `tflite` for src/tflite/ (rolldown would call it `network`, which says nothing in a network log).
+ */
 function chunkName(facadeModuleId: string | null): string | undefined {
+  if (facadeModuleId && /[\\/]src[\\/]tflite[\\/]/.test(facadeModuleId)) return 'tflite';
   const match = facadeModuleId?.match(/.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
   return match?.[1]?.replace(/^@/, '').replace('/', '-');
 }

@@ -105,6 +105,21 @@ export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT
     expect(size.paths.find((p) => p.key === 'cpu_v2')!.files).not.toContain(webgpuChunk);
   });
 
+  it(`splits mobilenet_v3_small_075's .tflite reader (with flatbuffers) into its own chunk, counted apart: only v3 paths load it, each within ${SDK_BUDGET_GZIP_BYTES / 1000} KB without it`, () => {
+    const size = measureSdkSize();
+    const tfliteChunk = size.chunks.find((c) => c.role === 'dynamic: v3')!;
+    expect(tfliteChunk.file).toMatch(/^tflite-[\w-]+\.js$/);
+    expect(size.tflite_only).toMatchObject({ files: [tfliteChunk.file], loaded_by_other_paths: false, v3_paths_within_budget: true });
+    expect(readFileSync(join(SDK_DIST, tfliteChunk.file), 'utf8')).toContain('TFL3'); // the reader checks the file identifier
+    for (const p of size.paths) expect([p.key, p.files.includes(tfliteChunk.file)]).toEqual([p.key, p.key.endsWith('_v3')]);
+    // A v3 page loads neither v2's tfjs-layers nor v1's converter.
+    const otherModels = size.chunks.filter((c) => c.role === 'dynamic: v2' || c.role === 'dynamic: v1').map((c) => c.file);
+    for (const p of size.paths.filter((x) => x.key.endsWith('_v3'))) expect(p.files.filter((f) => otherModels.includes(f))).toEqual([]);
+    const kb = (b: number) => `${(b / 1000).toFixed(1)} KB`;
+    const withoutIt = Object.entries(size.tflite_only.v3_paths_without_it_gzip9_bytes).map(([k, b]) => `${k} ${kb(b)}`);
+    console.log(`[sdk-bundle] default path ${kb(size.default_path_js_gzip9_bytes)} gzip; v3 only (counted apart): ${tfliteChunk.file} ${kb(size.tflite_only.gzip9_bytes)} gzip; v3 paths without it: ${withoutIt.join(', ')}`);
+  });
+
   describe('in Debian Chromium, imported by a plain page from a static server', () => {
     let server: SdkServer;
     let browser: Browser;
@@ -155,6 +170,41 @@ export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT
         expect(r.path).toMatch(/^\/dist\/sdk\/tfjs-backend-wasm[-a-z]*\.wasm$/);
         expect(r.status).toBe(200);
       }
+      expect(server.requests.filter((r) => r.status !== 200 && r.path !== '/favicon.ico')).toEqual([]);
+      // mobilenet_v2_100 never downloads v3's .tflite reader.
+      expect(server.requests.filter((r) => /\/tflite-[\w-]+\.js$/.test(r.path))).toEqual([]);
+    });
+
+    it("loads mobilenet_v3_small_075 with its own tflite chunk (and not v2's or v1's model code), and classifies", async () => {
+      const picks = await caltechPicks();
+      const chunks = measureSdkSize().chunks;
+      const chunkOf = (role: string) => `/dist/sdk/${chunks.find((c) => c.role === role)!.file}`;
+      const page = await openSdkPage(browser, server.url);
+      server.reset();
+      const result = await page.evaluate(
+        async ({ url, picks }) => {
+          type Sdk = {
+            createClassifier(o: Record<string, unknown>): Promise<{
+              addExample(label: string, image: Blob): Promise<unknown>;
+              classify(image: Blob): Promise<{ label: string }>;
+              info(): { backend: string; model: string; dim: number };
+            }>;
+          };
+          const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
+          const blob = async (src: string): Promise<Blob> => (await fetch(src)).blob();
+          const clf = await createClassifier({ userId: 'sdk-bundle-v3', backend: 'wasm', model: { name: 'mobilenet_v3_small_075', url }, cacheModel: false });
+          for (const example of picks.examples) await clf.addExample(example.label, await blob(example.url));
+          return { label: (await clf.classify(await blob(picks.query.url))).label, info: clf.info() };
+        },
+        { url: modelUrl('mobilenet_v3_small_075'), picks },
+      );
+      await page.close();
+      expect(result.info).toMatchObject({ backend: 'wasm', model: 'mobilenet_v3_small_075', dim: 1024 });
+      expect(result.label).toBe(picks.query.label);
+      const fetched = server.requests.map((r) => r.path);
+      expect(fetched).toContain(chunkOf('dynamic: v3'));
+      expect(fetched).not.toContain(chunkOf('dynamic: v2'));
+      expect(fetched).not.toContain(chunkOf('dynamic: v1'));
       expect(server.requests.filter((r) => r.status !== 200 && r.path !== '/favicon.ico')).toEqual([]);
     });
   });
