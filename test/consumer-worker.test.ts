@@ -130,6 +130,38 @@ describe('as the whole worker: src/index.ts re-exports the default', () => {
   });
 });
 
+describe('as the whole worker with MODEL = "mobilenet_v3_small_075" (the .tflite from fetch-model --out models)', () => {
+  let dev: WranglerDev;
+
+  beforeAll(async () => {
+    dev = await timed('wrangler dev src/index.ts, MODEL v3: start', () => wranglerDev(project.dir, ['--var', 'MODEL:mobilenet_v3_small_075']));
+  }, 180_000);
+  afterAll(async () => {
+    await dev?.stop();
+  }, 60_000);
+
+  it('reports the model on wasm, learns 5 classes from one photo each and classifies held-out photos', async () => {
+    const health = await call(dev, 'GET', '/healthz');
+    expect([health.status, health.json]).toEqual([200, { ok: true, model: 'mobilenet_v3_small_075', dim: 1024, backend: 'wasm' }]);
+    const token = tokenFor(`consumer-v3-${Date.now()}`, project.secret);
+    for (const label of CLASSES) {
+      expect((await call(dev, 'POST', '/v1/examples', { token, body: imageForm(imageOf(label), label) })).status).toBe(201);
+    }
+    // Images 1 to 4 of each class: Node gets 16/20 (and 111/145 on all, as the repository's worker does in test/worker.test.ts).
+    let correct = 0;
+    for (const label of CLASSES) {
+      for (let i = 1; i <= 4; i++) {
+        const { status, json } = await call(dev, 'POST', '/v1/classify', { token, body: imageOf(label, i), type: 'image/jpeg' });
+        expect(status).toBe(200);
+        if (json?.label === label) correct++;
+      }
+    }
+    console.log(`installed worker, mobilenet_v3_small_075: ${correct}/20`);
+    expect(correct).toBeGreaterThanOrEqual(12); // chance is 4
+    expect(dev.output()).not.toMatch(/\[ERROR\]|nodejs_compat/);
+  });
+});
+
 describe("mounted under the team's Hono app at /fewshot", () => {
   let dev: WranglerDev;
 

@@ -36,7 +36,7 @@ compatibility_date = "2026-04-20"
 # No nodejs_compat: with it, the tfjs WASM glue would take its Node code path.
 
 [vars]
-MODEL = "mobilenet_v2_100"       # or "mobilenet_v1_025": 256-d, about 3x less CPU per image
+MODEL = "mobilenet_v2_100"       # or "mobilenet_v3_small_075" / "mobilenet_v1_025": about 3x less CPU per image
 FLIP = "true"                    # "false": half the CPU per image, about 1 point less accuracy
 MAX_EXAMPLES_PER_USER = "500"
 MAX_BODY_BYTES = "8388608"
