@@ -1,8 +1,9 @@
 /**
- * npm run bench [-- --json] [--quick] [--model mobilenet_v2_100|mobilenet_v1_025] [--sizes 100,1000,...]
+ * npm run bench [-- --json] [--quick] [--model mobilenet_v2_100|mobilenet_v1_025|mobilenet_v3_small_075] [--sizes 100,1000,...]
  *
  * fewshot-edge against the pipeline the TF.js docs teach (MobileNet embeddings + @tensorflow-models/
- * knn-classifier), side by side in one run, same weights, same WASM backend (asserted on every side):
+ * knn-classifier), side by side in one run, same weights, same WASM backend (asserted on every side; for
+ * mobilenet_v3_small_075 the peer's network is @litertjs/core's wasm on the same .tflite, bench/peer-litert.ts):
  *
  *  1. embedding latency per image, JPEG bytes in -> Float32Array out, decode included, interleaved; ours
  *     also with `flip: true` (image + mirror image in one batch, embeddings averaged) in the same rotation
@@ -103,6 +104,8 @@ export interface BenchResult {
   quick: boolean;
   machine: { cpus: number; cpu_model: string; node: string; platform: string; arch: string; total_mem_gb: number; loadavg_start: number[]; loadavg_end: number[] };
   ours_workers: number;
+  /** What runs the peer's network (`tfjs-wasm`, or the LiteRT build for mobilenet_v3_small_075). */
+  peer_engine: string;
   images: { dataset: string; count: number; rounds: number };
   embed_ms: { ours: Ms; ours_in_thread: Ms; peer: Ms };
   embed_ratio: number | null;
@@ -262,7 +265,7 @@ async function measureAddExample(
     ours_noflip: (image) => classifiers.ours_noflip.addExample(image.label, image.bytes),
     ours_in_thread_noflip: (image) => classifiers.ours_in_thread_noflip.addExample(image.label, image.bytes),
     peer: async (image) => {
-      const embedding = p.peer.embedTensor(image.bytes);
+      const embedding = await p.peer.embedTensor(image.bytes);
       knn.addExample(embedding, image.label);
       embedding.dispose();
     },
@@ -496,6 +499,7 @@ async function main(): Promise<void> {
       quick: options.quick,
       machine: machine(loadStart),
       ours_workers: oursWorkers,
+      peer_engine: pipelines.peer.engine,
       images: { dataset: 'caltech101', count: images.length, rounds: plan.rounds },
       embed_ms: { ours: embedMs('ours'), ours_in_thread: embedMs('ours_in_thread'), peer: embedMs('peer') },
       embed_ratio: ratio(embedMs('ours'), embedMs('peer')),

@@ -57,6 +57,6 @@ export async function loadCaltechImages(count: number): Promise<BenchImage[]> {
 
 export function parseModel(name: string | undefined): ModelName {
   const model = name ?? 'mobilenet_v2_100';
-  if (!isModelName(model)) throw new Error(`Unknown model "${model}": use mobilenet_v2_100 or mobilenet_v1_025.`);
+  if (!isModelName(model)) throw new Error(`Unknown model "${model}": use mobilenet_v2_100, mobilenet_v1_025 or mobilenet_v3_small_075.`);
   return model;
 }

@@ -9,6 +9,8 @@
  *   (default alignCorners=false, as in the guides) -> x/127.5 - 1 -> predict -> data().
  * - mobilenet_v1_025 (graph model): `@tensorflow-models/mobilenet` `load({ version: 1, alpha: 0.25,
  *   modelUrl, inputRange: [0, 1] })` and `net.infer(image, true)`, which resizes and scales itself.
+ * - mobilenet_v3_small_075 (.tflite): no tfjs-models loader exists; the peer is @litertjs/core on the
+ *   same file, in a worker thread (bench/peer-litert.ts), after the same decode and resize.
  *
  * JPEG decoding uses jpeg-js for both sides (tfjs-node's `decodeImage` is not available), RGB output.
  */
@@ -22,8 +24,10 @@ import { INPUT_SIZE, MODELS, type ModelName } from '../src/models.js';
 
 export interface PeerPipeline {
   readonly model: ModelName;
+  /** What runs the network: `tfjs-wasm`, or for v3 the LiteRT version and build. */
+  readonly engine: string;
   /** One JPEG to a `[1, dim]` embedding tensor, the form the docs pass to `KNNClassifier.addExample`. Caller disposes. */
-  embedTensor(bytes: Uint8Array): tf.Tensor2D;
+  embedTensor(bytes: Uint8Array): Promise<tf.Tensor2D>;
   /** One JPEG to its embedding values (the tensor is disposed). */
   embed(bytes: Uint8Array): Promise<Float32Array>;
   /** Several JPEGs through the network in one `[n, 224, 224, 3]` forward pass, values per image. */
@@ -76,6 +80,7 @@ async function loadGraphForward(model: ModelName): Promise<{ forward: Forward; s
 /** Loads the peer pipeline for `model` on the WASM backend (asserted). */
 export async function loadPeer(model: ModelName): Promise<PeerPipeline> {
   await useWasmBackend();
+  if (MODELS[model].format === 'tflite') return (await import('./peer-litert.js')).loadLitertPeer(model, resized224);
   let forward: Forward;
   let single: (bytes: Uint8Array) => tf.Tensor2D;
   let dispose = (): void => undefined;
@@ -90,7 +95,8 @@ export async function loadPeer(model: ModelName): Promise<PeerPipeline> {
   const dim = MODELS[model].dim;
   return {
     model,
-    embedTensor: (bytes) => tf.tidy(() => single(bytes)),
+    engine: 'tfjs-wasm',
+    embedTensor: async (bytes) => tf.tidy(() => single(bytes)),
     async embed(bytes) {
       const out = tf.tidy(() => single(bytes));
       const values = (await out.data()) as Float32Array;

@@ -25,7 +25,7 @@ export function formatReport(r: BenchResult): string {
     `fewshot-edge bench: ${r.model} on ${r.backend}, ${m.cpus} cpus (${m.cpu_model}), Node ${m.node}, ` +
       `load avg ${m.loadavg_start.join('/')} -> ${m.loadavg_end.join('/')}${r.quick ? ', QUICK run' : ''}`,
     `ours = library default (${r.ours_workers} worker thread${r.ours_workers === 1 ? '' : 's'}); ours in-thread = workers: 0; ` +
-      `peer = TF.js docs pipeline + KNNClassifier; all on wasm. Times in ms, medians.`,
+      `peer = TF.js docs pipeline (network on ${r.peer_engine}) + KNNClassifier; all on wasm. Times in ms, medians.`,
     `flip = image and mirror image in one batch, embeddings averaged (createClassifier's default, so addExample includes it ` +
       `unless flip: false); ours/peer uses the ours (pool) column.`,
     '',
