@@ -8,8 +8,10 @@
  *  - no bundler: /node_modules/fewshot-edge/dist/sdk/index.js as a module, without and with COOP/COEP
  *
  * Each: the default backend (auto, no wasmPaths) must end on wasm or webgpu, never cpu; 5-way 1-shot on
- * Caltech-101; the examples survive a page reload. Each app is built and served once, lazily (a failing
- * build fails its own tests only), and each engine's browser is shared by all fixtures.
+ * Caltech-101; the examples survive a page reload; then mobilenet_v3_small_075 on the same page (its
+ * `.tflite` reader is a separate chunk of the SDK, so each bundler must emit and serve it). Each app is
+ * built and served once, lazily (a failing build fails its own tests only), and each engine's browser is
+ * shared by all fixtures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedPackage, type InstalledPackage } from './consumer/install.js';
@@ -136,7 +138,7 @@ describe.each(ENGINES)('the installed package in %s', (engine) => {
 
   for (const variant of VARIANTS) {
     // The first use of an app includes its build (Vite, webpack: tens of seconds on 2 cores).
-    it(`${variant.name}: default backend, 5 classes, survives a reload`, async () => {
+    it(`${variant.name}: default backend, 5 classes, survives a reload; mobilenet_v3_small_075 too`, async () => {
       const app = await variant.app();
       const userId = `${variant.name.replace(/\W+/g, '-')}-${engine}-${Date.now()}`;
       const result = await runScenario(browser!, app.fixture, `${app.url}${variant.query ?? ''}`, userId);

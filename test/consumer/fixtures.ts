@@ -2,7 +2,7 @@
  * Consumer fixtures: each is a template folder beside this file (an app as a user would write it), copied
  * into a fresh sub-folder of the installed package's appDir so that `fewshot-edge` resolves from
  * appDir/node_modules (the packed tarball), never from this repository. The page-side flow
- * (shared/flow.js) is copied beside each app's entry; the app's static folder gets the model (through the
+ * (shared/flow.js) is copied beside each app's entry; the app's static folder gets the models (through the
  * installed CLI) and a few Caltech-101 images.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,15 @@ export type Template = 'vite-app' | 'webpack-app' | 'plain-page';
 /** Five visually distinct classes; one example each (the first file), the next files held out. */
 export const CLASSES = ['accordion', 'anchor', 'bass', 'binocular', 'brontosaurus'] as const;
 export const QUERIES_PER_CLASS = 3;
-export const MODEL_FOLDER = 'mobilenet_v2_100_224_feature';
+/**
+ * The models each fixture serves, as `fetch-model --out` lays them out: the default one, and
+ * mobilenet_v3_small_075 (a `.tflite` read by the SDK's own `tflite-*.js` chunk, which each bundler must emit).
+ */
+export const FIXTURE_MODELS = {
+  mobilenet_v2_100: 'models/mobilenet_v2_100_224_feature/model.json',
+  mobilenet_v3_small_075: 'models/mobilenet_v3_small_075_embedder/mobilenet_v3_small.tflite',
+} as const;
+export type FixtureModel = keyof typeof FIXTURE_MODELS;
 
 /** An image and its class, `path` relative to the fixture's static root. */
 export interface Picture {
@@ -67,8 +75,10 @@ export async function removeFixture(fixture: Fixture | undefined): Promise<void>
   if (fixture && process.env.FEWSHOT_KEEP_FIXTURES !== '1') await rm(fixture.dir, { recursive: true, force: true });
 }
 
-/** Puts mobilenet_v2_100 into `dest` with the installed package's CLI, as the README tells users to. */
+/** Puts the fixture models into `dest` with the installed package's CLI, as the README tells users to. */
 function installModel(appDir: string, dest: string): void {
   const cli = join(appDir, 'node_modules', 'fewshot-edge', 'dist', 'node', 'cli.js');
-  execFileSync(process.execPath, [cli, 'fetch-model', '--from', sharedModels, '--out', dest, '--model', 'mobilenet_v2_100'], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const model of Object.keys(FIXTURE_MODELS)) {
+    execFileSync(process.execPath, [cli, 'fetch-model', '--from', sharedModels, '--out', dest, '--model', model], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
 }

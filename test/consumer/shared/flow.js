@@ -12,17 +12,17 @@ export function exposeFixture({ open, isFewshotError }) {
   window.fixture = {
     ready: true,
     /**
-     * Opens `userId`'s classifier with the default backend, waiting at most `timeoutMs` for it to settle,
-     * then adds `examples` (as <img> elements) and classifies `queries` (as Blobs). Never throws: the test
-     * reads what happened from the report.
+     * Opens `userId`'s classifier of `modelName` (served at `modelUrl`) with the default backend, waiting at
+     * most `timeoutMs` for it to settle, then adds `examples` (as <img> elements) and classifies `queries`
+     * (as Blobs). Never throws: the test reads what happened from the report.
      */
-    async run({ userId, modelUrl, examples, queries, timeoutMs }) {
+    async run({ userId, modelName, modelUrl, examples, queries, timeoutMs }) {
       const report = { settled: false, openMs: 0, examplesMs: 0, queriesMs: 0, error: null, crossOriginIsolated: globalThis.crossOriginIsolated === true, before: null, after: null, predictions: [] };
       const started = performance.now();
       let clf;
       try {
         const outcome = await Promise.race([
-          open({ userId, model: { name: 'mobilenet_v2_100', url: modelUrl } }),
+          open({ userId, model: { name: modelName, url: modelUrl } }),
           new Promise((resolve) => setTimeout(() => resolve(TIMED_OUT), timeoutMs)),
         ]);
         report.openMs = Math.round(performance.now() - started);
