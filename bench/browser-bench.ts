@@ -10,11 +10,14 @@
  *  1. bundle size: bench/sdk-size.ts (JS per path, gzip -9; the .wasm separately)
  *  2. backends each engine offers: per backend (webgpu, wasm, cpu) a fresh page asks for it explicitly
  *     (`createClassifier({ backend, model: mobilenet_v1_025 })`): the backend that runs, or the error code
- *  3. warm classify latency per engine, backend and model (mobilenet_v2_100, mobilenet_v1_025): every backend
- *     in Chromium, WASM in Firefox and WebKit (their only fast one here). One page per pair (a page runs one
- *     backend), two classifiers on the same loaded model, flip on (the default) and off, 2 examples each;
- *     after warm-up, single-image `classify(img)` calls on a decoded Caltech <img>, flip on and off
- *     alternating; median and p90 (the page draws the image, reads the pixels, embeds, runs the head)
+ *  3. warm classify latency per engine, backend and model (mobilenet_v2_100, mobilenet_v1_025,
+ *     mobilenet_v3_small_075): every backend in Chromium, WASM in Firefox and WebKit (their only fast one
+ *     here). One page per engine and backend (a page runs one backend) holding all three models, two
+ *     classifiers per model, flip on (the default) and off, 2 examples each; after warm-up, single-image
+ *     `classify(img)` calls on a decoded Caltech <img>, the models interleaved in rotating order (each round:
+ *     every model, flip on and off), so a busy machine slows every model alike and v3/v1 ratios on the same
+ *     backend come from one run; median and p90 (the page draws the image, reads the pixels, embeds, runs
+ *     the head). `v3_vs_v1` holds those ratios (the issue's "no slower than mobilenet_v1_025").
  *  4. model load, Chromium: `createClassifier` (backend wasm, cacheModel: true, the default) on a fresh
  *     browser profile (weights from the network: the local server, loopback) vs the same profile after a
  *     browser restart (weights from IndexedDB); the bytes the server sent for /models/ prove where they came
@@ -48,8 +51,8 @@ export const SDK_PAGE_HTML = `<!doctype html>
   <head><meta charset="utf-8" /><title>fewshot-edge dist/sdk</title></head>
   <body>
     <script type="module">
-      import { createClassifier, isFewshotError } from '/dist/sdk/index.js';
-      window.fewshot = { createClassifier, isFewshotError };
+      import { createClassifier, isFewshotError, startBackend } from '/dist/sdk/index.js';
+      window.fewshot = { createClassifier, isFewshotError, startBackend };
       window.fewshotReady = true;
     </script>
   </body>
@@ -132,8 +135,8 @@ export async function openSdkPage(context: Browser | BrowserContext, baseUrl: st
   return page;
 }
 
-/** The model URL the page uses: fetch-model's folder as the server mounts it. */
-export const modelUrl = (model: ModelName): string => `/models/${MODELS[model].folder}/model.json`;
+/** The model URL the page uses: fetch-model's folder as the server mounts it (`model.json` or the `.tflite`). */
+export const modelUrl = (model: ModelName): string => `/models/${MODELS[model].folder}/${MODELS[model].file}`;
 
 /** Two visually distinct Caltech classes: one example each, and a different picture of the first as the query. */
 export async function caltechPicks(): Promise<{ examples: { label: string; url: string }[]; query: { label: string; url: string } }> {
@@ -160,6 +163,7 @@ interface PageSdk {
     info(): { backend: string; flip: boolean; model: string };
   }>;
   isFewshotError(error: unknown): error is Error & { code: string };
+  startBackend(options: { backend: string }): Promise<{ backend: string }>;
 }
 
 // ----------------------------------------------------------------------------------------- options
@@ -189,10 +193,15 @@ function parseOptions(argv: string[]): Options {
 }
 
 const planFor = (quick: boolean): Plan => (quick ? { warmups: 2, minReps: 3, maxReps: 5, budgetMs: 10_000 } : { warmups: 5, minReps: 10, maxReps: 40, budgetMs: 45_000 });
+/**
+ * WebGPU on SwiftShader takes seconds per classify (v2: ~13 s with flip): fewer rounds, so the three models
+ * fit in ~10 minutes. Its ratios are still from one page and interleaved.
+ */
+const planForBackend = (plan: Plan, backend: Backend): Plan => (backend === 'webgpu' ? { ...plan, warmups: Math.min(plan.warmups, 2), minReps: Math.min(plan.minReps, 5) } : plan);
 
 const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
 type Backend = (typeof BACKENDS)[number];
-const MODEL_NAMES: readonly ModelName[] = ['mobilenet_v2_100', 'mobilenet_v1_025'];
+const MODEL_NAMES: readonly ModelName[] = ['mobilenet_v2_100', 'mobilenet_v1_025', 'mobilenet_v3_small_075'];
 /** Latency is measured on every backend in Chromium; Firefox and WebKit have no WebGPU here and cpu is ~30x slower than WASM. */
 const LATENCY_BACKENDS: Readonly<Record<EngineName, readonly Backend[]>> = { chromium: BACKENDS, firefox: ['wasm'], webkit: ['wasm'] };
 
@@ -259,69 +268,135 @@ function p90(samples: readonly number[]): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
 }
 
-async function measureLatency(browser: EngineBrowser, baseUrl: string, model: ModelName, backend: Backend, plan: Plan): Promise<LatencyResult> {
+/** The page's classifiers per model, kept on `window` between evaluate calls (WebKit's script timeout is 170 s). */
+type BenchWindow = {
+  fewshot: PageSdk;
+  bench: Record<string, { withFlip: Awaited<ReturnType<PageSdk['createClassifier']>>; noFlip: Awaited<ReturnType<PageSdk['createClassifier']>>; query: HTMLImageElement }>;
+};
+
+const failedLatency = (engine: EngineName, model: ModelName, backend: Backend, error: string): LatencyResult => ({
+  engine,
+  model,
+  backend,
+  active_backend: null,
+  error,
+  create_ms: null,
+  first_classify_ms: null,
+  label: null,
+  reps: 0,
+  flip: { median_ms: null, p90_ms: null },
+  no_flip: { median_ms: null, p90_ms: null },
+  flip_over_no_flip: null,
+});
+
+/**
+ * Every model on one backend in one page: load each (`create_ms` is the model alone, the backend is started
+ * first), then rounds of single-image classifies, models in rotating order, flip on and off alternating first.
+ * A model that fails is reported with its error; the others are still measured.
+ */
+async function measureBackend(browser: EngineBrowser, baseUrl: string, backend: Backend, models: readonly ModelName[], plan: Plan): Promise<LatencyResult[]> {
   const { engine } = browser;
   const picks = await caltechPicks();
   const page = await openEngineSdkPage(browser, baseUrl);
+  const errors = new Map<ModelName, string>();
+  const setup = new Map<ModelName, { active: string; createMs: number; firstMs: number; label: string }>();
+  const say = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
   try {
-    const r = await page.evaluate(
-      async ({ backend, model, url, picks, plan }) => {
-        const { createClassifier } = (window as unknown as { fewshot: PageSdk }).fewshot;
-        const image = async (src: string): Promise<HTMLImageElement> => {
-          const img = new Image();
-          img.src = src;
-          await img.decode();
-          return img;
-        };
-        const examples = await Promise.all(picks.examples.map(async (e) => ({ label: e.label, img: await image(e.url) })));
-        const query = await image(picks.query.url);
-        const t0 = performance.now();
-        const withFlip = await createClassifier({ userId: `bench-${backend}-${model}-flip`, backend, model: { name: model, url }, cacheModel: false });
-        const createMs = performance.now() - t0;
-        const noFlip = await createClassifier({ userId: `bench-${backend}-${model}-noflip`, backend, model: { name: model, url }, cacheModel: false, flip: false });
-        for (const clf of [withFlip, noFlip]) for (const e of examples) await clf.addExample(e.label, e.img);
-        const t1 = performance.now();
-        const first = await withFlip.classify(query);
-        const firstMs = performance.now() - t1;
-        for (let i = 0; i < plan.warmups; i++) {
-          await withFlip.classify(query);
-          await noFlip.classify(query);
-        }
-        const flip: number[] = [];
-        const plain: number[] = [];
-        const start = performance.now();
-        while (flip.length < plan.maxReps && (flip.length < plan.minReps || performance.now() - start < plan.budgetMs)) {
-          let t = performance.now();
-          await withFlip.classify(query);
-          flip.push(performance.now() - t);
-          t = performance.now();
-          await noFlip.classify(query);
-          plain.push(performance.now() - t);
-        }
-        return { active: withFlip.info().backend, createMs, firstMs, label: first.label, flip, plain };
-      },
-      { backend, model, url: modelUrl(model), picks, plan },
-    );
-    const flipMedian = median(r.flip);
-    const plainMedian = median(r.plain);
-    return {
-      engine,
-      model,
-      backend,
-      active_backend: r.active,
-      error: null,
-      create_ms: round(r.createMs),
-      first_classify_ms: round(r.firstMs),
-      label: r.label,
-      reps: r.flip.length,
-      flip: { median_ms: round(flipMedian), p90_ms: round(p90(r.flip)) },
-      no_flip: { median_ms: round(plainMedian), p90_ms: round(p90(r.plain)) },
-      flip_over_no_flip: ratio(flipMedian, plainMedian),
-    };
+    await page.evaluate(async (backend) => {
+      const w = window as unknown as BenchWindow;
+      w.bench = {};
+      await w.fewshot.startBackend({ backend });
+    }, backend);
+    for (const model of models) {
+      try {
+        setup.set(
+          model,
+          await page.evaluate(
+            async ({ backend, model, url, picks }) => {
+              const w = window as unknown as BenchWindow;
+              const image = async (src: string): Promise<HTMLImageElement> => {
+                const img = new Image();
+                img.src = src;
+                await img.decode();
+                return img;
+              };
+              const examples = await Promise.all(picks.examples.map(async (e) => ({ label: e.label, img: await image(e.url) })));
+              const query = await image(picks.query.url);
+              const t0 = performance.now();
+              const withFlip = await w.fewshot.createClassifier({ userId: `bench-${backend}-${model}-flip`, backend, model: { name: model, url }, cacheModel: false });
+              const createMs = performance.now() - t0;
+              const noFlip = await w.fewshot.createClassifier({ userId: `bench-${backend}-${model}-noflip`, backend, model: { name: model, url }, cacheModel: false, flip: false });
+              for (const clf of [withFlip, noFlip]) for (const e of examples) await clf.addExample(e.label, e.img);
+              const t1 = performance.now();
+              const first = await withFlip.classify(query);
+              const firstMs = performance.now() - t1;
+              w.bench[model] = { withFlip, noFlip, query };
+              return { active: withFlip.info().backend, createMs, firstMs, label: first.label };
+            },
+            { backend, model, url: modelUrl(model), picks },
+          ),
+        );
+      } catch (error) {
+        errors.set(model, say(error));
+        log(`${engine} ${backend} ${model} failed: ${say(error)}`);
+      }
+    }
+    const ready = models.filter((m) => setup.has(m));
+    const samples = new Map(ready.map((m) => [m, { flip: [] as number[], plain: [] as number[] }]));
+    // One evaluate per round: each stays far under WebKit's script timeout, even on a slow backend.
+    const runRound = (order: ModelName[], flipFirst: boolean) =>
+      page.evaluate(
+        async ({ order, flipFirst }) => {
+          const w = window as unknown as BenchWindow;
+          const out: { model: string; flip: number; plain: number }[] = [];
+          for (const model of order) {
+            const { withFlip, noFlip, query } = w.bench[model]!;
+            const time = async (clf: typeof withFlip) => {
+              const t = performance.now();
+              await clf.classify(query);
+              return performance.now() - t;
+            };
+            const a = await time(flipFirst ? withFlip : noFlip);
+            const b = await time(flipFirst ? noFlip : withFlip);
+            out.push({ model, flip: flipFirst ? a : b, plain: flipFirst ? b : a });
+          }
+          return out;
+        },
+        { order, flipFirst },
+      );
+    for (let i = 0; i < plan.warmups; i++) await runRound(ready, i % 2 === 0);
+    const start = now();
+    for (let rep = 0; rep < plan.maxReps && (rep < plan.minReps || now() - start < plan.budgetMs * ready.length); rep++) {
+      const order = ready.map((_, i) => ready[(i + rep) % ready.length]!);
+      for (const r of await runRound(order, rep % 2 === 0)) {
+        samples.get(r.model as ModelName)!.flip.push(r.flip);
+        samples.get(r.model as ModelName)!.plain.push(r.plain);
+      }
+    }
+    return models.map((model): LatencyResult => {
+      const s = setup.get(model);
+      const t = samples.get(model);
+      if (!s || !t) return failedLatency(engine, model, backend, errors.get(model) ?? 'not measured');
+      const flipMedian = median(t.flip);
+      const plainMedian = median(t.plain);
+      return {
+        engine,
+        model,
+        backend,
+        active_backend: s.active,
+        error: null,
+        create_ms: round(s.createMs),
+        first_classify_ms: round(s.firstMs),
+        label: s.label,
+        reps: t.flip.length,
+        flip: { median_ms: round(flipMedian), p90_ms: round(p90(t.flip)) },
+        no_flip: { median_ms: round(plainMedian), p90_ms: round(p90(t.plain)) },
+        flip_over_no_flip: ratio(flipMedian, plainMedian),
+      };
+    });
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    log(`${engine} ${backend} ${model} failed: ${message}`);
-    return { engine, model, backend, active_backend: null, error: message, create_ms: null, first_classify_ms: null, label: null, reps: 0, flip: { median_ms: null, p90_ms: null }, no_flip: { median_ms: null, p90_ms: null }, flip_over_no_flip: null };
+    log(`${engine} ${backend} failed: ${say(error)}`);
+    return models.map((model) => failedLatency(engine, model, backend, errors.get(model) ?? say(error)));
   } finally {
     await page.close();
   }
@@ -387,7 +462,7 @@ async function timeCreate(browser: EngineBrowser, server: SdkServer, model: Mode
 
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const f of await readdir(dir)) if (f === 'model.json' || f.includes('shard')) total += (await stat(join(dir, f))).size;
+  for (const f of await readdir(dir)) if (f === 'model.json' || f.includes('shard') || f.endsWith('.tflite')) total += (await stat(join(dir, f))).size;
   return total;
 }
 
@@ -435,6 +510,38 @@ async function measureLoads(server: SdkServer): Promise<LoadResult[]> {
 
 // -------------------------------------------------------------------------------------------- main
 
+/** The issue's target: v3 embeds no slower than v1 on the same backend. Ratios of warm classify medians from one page. */
+interface V3VsV1 {
+  engine: EngineName;
+  backend: Backend;
+  flip_ms: Record<'v1' | 'v2' | 'v3', number | null>;
+  no_flip_ms: Record<'v1' | 'v2' | 'v3', number | null>;
+  /** v3 / v1 medians. */
+  flip_ratio: number | null;
+  no_flip_ratio: number | null;
+  /** Both ratios at most 1; null when a side is missing. */
+  no_slower: boolean | null;
+}
+
+function v3VsV1(latency: readonly LatencyResult[]): V3VsV1[] {
+  const pairs = [...new Set(latency.map((l) => `${l.engine} ${l.backend}`))].map((k) => k.split(' ') as [EngineName, Backend]);
+  return pairs.map(([engine, backend]) => {
+    const of = (model: ModelName) => latency.find((l) => l.engine === engine && l.backend === backend && l.model === model);
+    const [v1, v2, v3] = [of('mobilenet_v1_025'), of('mobilenet_v2_100'), of('mobilenet_v3_small_075')];
+    const flipRatio = ratio(v3?.flip.median_ms, v1?.flip.median_ms);
+    const noFlipRatio = ratio(v3?.no_flip.median_ms, v1?.no_flip.median_ms);
+    return {
+      engine,
+      backend,
+      flip_ms: { v1: v1?.flip.median_ms ?? null, v2: v2?.flip.median_ms ?? null, v3: v3?.flip.median_ms ?? null },
+      no_flip_ms: { v1: v1?.no_flip.median_ms ?? null, v2: v2?.no_flip.median_ms ?? null, v3: v3?.no_flip.median_ms ?? null },
+      flip_ratio: flipRatio,
+      no_flip_ratio: noFlipRatio,
+      no_slower: flipRatio == null || noFlipRatio == null ? null : flipRatio <= 1 && noFlipRatio <= 1,
+    };
+  });
+}
+
 export interface BrowserBenchResult {
   quick: boolean;
   machine: { cpus: number; cpu_model: string; node: string; loadavg_start: number[]; loadavg_end: number[] };
@@ -443,6 +550,7 @@ export interface BrowserBenchResult {
   bundle: SdkSizeResult;
   engines: EngineResult[];
   latency: LatencyResult[];
+  v3_vs_v1: V3VsV1[];
   model_load: LoadResult[];
   notes: string[];
   duration_s: number;
@@ -505,6 +613,24 @@ export function formatBrowserBench(r: BrowserBenchResult): string {
       }),
     ),
     '',
+    'mobilenet_v3_small_075 against mobilenet_v1_025 on the same engine and backend (target: no slower): warm classify medians, ms, flip on / off, from one page with the models interleaved.',
+    table(
+      ['engine', 'backend', 'v1 flip', 'v2 flip', 'v3 flip', 'v3/v1 flip', 'v1 no-flip', 'v2 no-flip', 'v3 no-flip', 'v3/v1 no-flip', 'v3 no slower'],
+      r.v3_vs_v1.map((c) => [
+        c.engine,
+        c.backend,
+        ms(c.flip_ms.v1),
+        ms(c.flip_ms.v2),
+        ms(c.flip_ms.v3),
+        c.flip_ratio,
+        ms(c.no_flip_ms.v1),
+        ms(c.no_flip_ms.v2),
+        ms(c.no_flip_ms.v3),
+        c.no_flip_ratio,
+        c.no_slower == null ? '-' : c.no_slower ? 'yes' : 'NO',
+      ]),
+    ),
+    '',
     'Model load in Chromium: createClassifier (backend wasm, cacheModel default true), fresh profile vs the same profile after a browser restart; ms.',
     table(
       ['model', 'weights KB', 'cold: create', 'cold: 1st classify', 'cold: /models KB sent', 'cached: create', 'cached: 1st classify', 'cached: /models KB sent', 'cached/cold'],
@@ -526,7 +652,7 @@ export function formatBrowserBench(r: BrowserBenchResult): string {
   return out.join('\n');
 }
 
-/** Backends and latency in one engine: one browser, a fresh page per measurement. */
+/** Backends and latency in one engine: one browser, a fresh page per backend. */
 async function benchEngine(engine: EngineName, server: SdkServer, plan: Plan): Promise<{ info: EngineResult; latency: LatencyResult[] }> {
   const browser = await launchEngine(engine);
   try {
@@ -534,14 +660,13 @@ async function benchEngine(engine: EngineName, server: SdkServer, plan: Plan): P
     const backends = await probeBackends(browser, server.url);
     log(`${engine} ${browser.version}: WebGPU adapter ${webgpuAdapter ?? 'none'}; ${BACKENDS.map((b) => `${b} ${backends[b].active ?? 'unavailable'}`).join(', ')}`);
     const latency: LatencyResult[] = [];
-    for (const model of MODEL_NAMES) {
-      for (const backend of LATENCY_BACKENDS[engine]) {
-        log(`latency: ${engine}, ${model} on ${backend}`);
-        const t = now();
-        const l = await measureLatency(browser, server.url, model, backend, plan);
-        latency.push(l);
-        log(`  ${l.error ? `error: ${l.error}` : `flip ${ms(l.flip.median_ms)} ms, no flip ${ms(l.no_flip.median_ms)} ms, ${l.reps} reps`} (${((now() - t) / 1000).toFixed(0)} s)`);
-      }
+    for (const backend of LATENCY_BACKENDS[engine]) {
+      log(`latency: ${engine} on ${backend}, ${MODEL_NAMES.join(', ')} interleaved`);
+      const t = now();
+      const results = await measureBackend(browser, server.url, backend, MODEL_NAMES, planForBackend(plan, backend));
+      latency.push(...results);
+      for (const l of results) log(`  ${l.model}: ${l.error ? `error: ${l.error}` : `flip ${ms(l.flip.median_ms)} ms, no flip ${ms(l.no_flip.median_ms)} ms, ${l.reps} reps`}`);
+      log(`  (${((now() - t) / 1000).toFixed(0)} s)`);
     }
     return { info: { engine, version: browser.version, webgpu_adapter: webgpuAdapter, backends }, latency };
   } finally {
@@ -575,6 +700,7 @@ async function main(): Promise<void> {
       'WASM runs without threads (the page is not cross-origin isolated), SIMD on in every engine: tfjs-backend-wasm-simd.wasm, fetched from beside dist/sdk/index.js (default wasmPaths).',
       'The "network" is a local static server on loopback: cold load = transfer over loopback + parse + IndexedDB write; a real network adds the weights\' transfer time.',
       'Every classify includes drawing the <img> to a canvas and reading its pixels back (the SDK\'s page-image path), with each engine\'s own canvas.',
+      'Latency: one page per engine and backend holds all three models; rounds interleave them in rotating order (WebGPU: 2 warm-up rounds and at least 5 rounds, others at least 10). create_ms is the model load alone (the backend is started first with startBackend); first_classify_ms includes WebGPU\'s shader compilation.',
       'Model load is measured in Chromium only: WebKitGTK has no persistent profile under WebDriver (see docs/BROWSERS.md).',
     ];
     const result: BrowserBenchResult = {
@@ -591,6 +717,7 @@ async function main(): Promise<void> {
       bundle,
       engines,
       latency,
+      v3_vs_v1: v3VsV1(latency),
       model_load: modelLoad,
       notes,
       duration_s: Math.round((now() - started) / 1000),
