@@ -39,9 +39,9 @@ export const SUPPORTED_OPERATORS: ReadonlySet<number> = new Set([
 export interface CompileOptions {
   /**
    * Graph rewrites that keep the maths but save ops (default true):
-   * - The input's scaling (`inputScale`, then the graph's own MUL / ADD / SUB / DIV by scalars) moves into
-   *   the first convolution's filter and bias; its zero padding becomes a pad with the raw value that
-   *   scales to 0, so border pixels stay exact.
+   * - The input's scaling (`inputScale`, then the graph's own MUL / ADD / SUB / DIV by scalars) becomes one
+   *   subtraction (of the raw value that scales to 0, so the zero padding stays exact) with the scale moved
+   *   into the first convolution's filter.
    * - HARD_SWISH `x * relu6(x + 3) / 6` runs as 3 ops: the `/ 6` moves into the filters of the
    *   convolutions that consume it (when they are its only consumers).
    * - Squeeze-excite's hard sigmoid `relu6(x + 3) * (1 / 6)`: the scalar MUL moves into the filters of the
@@ -120,14 +120,6 @@ function scalarValue(t: TfliteTensor | undefined): number | undefined {
   if (!t || t.data === null || t.type !== TensorType.FLOAT32) return undefined;
   const values = float32Data(t);
   return values.length === 1 ? values[0] : undefined;
-}
-
-/** tfjs's SAME padding (before, after) for one spatial dimension. */
-function samePadding(size: number, filter: number, stride: number, dilation: number): [number, number] {
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + (filter - 1) * dilation + 1 - size, 0);
-  const before = Math.floor(total / 2);
-  return [before, total - before];
 }
 
 function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: { scale: number; offset: number }): CompiledGraph {
@@ -275,32 +267,17 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: {
           const f = tf.transpose(raw, [1, 2, 3, 0]);
           return factor === 1 ? f : tf.mul(f, factor);
         }) as tf.Tensor4D);
-        // conv(x * s + o) = conv_{W * s}(x) + o * sum(W) per output channel, where the input is not padding.
-        const bias = fold?.offset
-          ? keep(tf.tidy(() => {
-              const shift = tf.mul(tf.sum(raw, [1, 2, 3]), fold.offset);
-              return c >= 0 ? tf.add(tf.tensor1d(float32Data(tensor(c))), shift) : shift;
-            }) as tf.Tensor1D)
-          : c >= 0
-            ? (constant(c) as tf.Tensor1D)
-            : undefined;
         raw.dispose();
+        const bias = c >= 0 ? (constant(c) as tf.Tensor1D) : undefined;
         const act = fusedActivation(o.activation);
         const strides: [number, number] = [o.strideH, o.strideW];
         const dilations: [number, number] = [o.dilationH, o.dilationW];
-        // Padding of the folded input: the raw value that scales to 0, then a VALID convolution.
-        const padValue = fold ? -fold.offset / fold.scale : 0;
+        // x * s + o = (x - z) * s with z = -o / s, the raw value that scales to 0: one subtraction keeps the
+        // zero padding exact (a padded copy of the input cost more than the three ops it saved).
+        const zero = fold?.offset ? -fold.offset / fold.scale : 0;
         add(op, (get) => {
-          let x = get(a) as tf.Tensor4D;
-          let pad = o.padding;
-          if (fold?.offset && pad === 'same') {
-            const [, height, width] = x.shape;
-            const ph = samePadding(height, h, o.strideH, o.dilationH);
-            const pw = samePadding(width, w, o.strideW, o.dilationW);
-            if (ph[0] + ph[1] + pw[0] + pw[1] > 0) x = tf.pad(x, [[0, 0], ph, pw, [0, 0]], padValue);
-            pad = 'valid';
-          }
-          const y = tf.fused.conv2d({ x, filter, strides, pad, dilations, bias, activation: act ?? 'linear' });
+          const x = (zero === 0 ? get(a) : tf.sub(get(a), zero)) as tf.Tensor4D;
+          const y = tf.fused.conv2d({ x, filter, strides, pad: o.padding, dilations, bias, activation: act ?? 'linear' });
           return act ? y : applyActivation(y, o.activation);
         });
         break;
