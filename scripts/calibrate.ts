@@ -9,7 +9,11 @@
  *   in every one of those settings (open-set episodes: as many queries again from classes outside the
  *   support set), with the share of true unknowns it catches.
  *
- *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json] [--relative 0.5]
+ * `--head plain` does the same for the plain cosine head (`transform: 'plain'`, flip averaging still on, as the
+ * classifier defaults): one temperature without growth, the model's `plainTemperature` (that head has no
+ * "unknown", so its threshold line is for information only).
+ *
+ *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json] [--relative 0.5] [--head plain]
  */
 import { parseArgs } from 'node:util';
 import { sampleEpisode, seededRandom } from '../src/episodes.js';
@@ -25,14 +29,19 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
     relative: { type: 'string', default: '0' },
+    head: { type: 'string', default: 'centred' },
   },
 });
+if (values.head !== 'centred' && values.head !== 'plain') throw new Error('--head takes centred or plain');
+const transform = values.head as 'centred' | 'plain';
 const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 const spec = MODELS[model];
 const EPISODES = Number(values.episodes);
-const TEMPERATURES = Array.from({ length: 17 }, (_, i) => Math.round(1000 * (0.03 + i * 0.0025)) / 1000);
-const GROWTHS = [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.012, 0.015];
+// Raw cosines (the plain head) differ less between classes than centred ones: its grid starts lower.
+const TEMPERATURES = Array.from({ length: 17 }, (_, i) => Math.round(1000 * ((transform === 'plain' ? 0.01 : 0.03) + i * 0.0025)) / 1000);
+// The plain head's temperature does not grow (see `headOptions`).
+const GROWTHS = transform === 'plain' ? [0] : [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.012, 0.015];
 const WAYS = [2, 5, 20, 50];
 const SHOTS = [1, 2, 5];
 // 8%, not the 10% allowed: two points of margin for data unlike the development sets.
@@ -63,7 +72,7 @@ function runSetting(set: DevSet, ways: number, shots: number): Query[] {
   const out: Query[] = [];
   const episodes = Math.max(20, Math.round((EPISODES * 5) / Math.max(5, ways)));
   // The head's own similarities; the temperature is applied afterwards, so one pass serves every T.
-  const options = { ...headOptions(spec), temperature: 1, temperatureGrowth: 0, unknownThreshold: null };
+  const options = { ...headOptions(spec, { transform }), temperature: 1, temperatureGrowth: 0, unknownThreshold: null };
   for (let e = 0; e < episodes; e++) {
     const episode = sampleEpisode(classes, 2 * ways, shots, 10, random);
     const labels = [...new Set(episode.support.map((s) => s.label))];
@@ -151,10 +160,10 @@ const perSetting = rows.map((r) => {
   };
 });
 
-const result = { model, temperature: chosen.t, temperature_growth: chosen.growth, temperature_grid: grid, unknown_threshold: threshold, settings: perSetting };
+const result = { model, head: transform, temperature: chosen.t, temperature_growth: chosen.growth, temperature_grid: grid, unknown_threshold: threshold, settings: perSetting };
 if (values.json) console.log(JSON.stringify(result));
 else {
-  console.log(`${model}: temperature ${chosen.t}, growth ${chosen.growth} (worst ECE ${chosen.worst.toFixed(3)}, mean ${chosen.mean.toFixed(3)}); unknown threshold ${threshold}`);
+  console.log(`${model}${transform === 'plain' ? ' (plain head)' : ''}: temperature ${chosen.t}, growth ${chosen.growth} (worst ECE ${chosen.worst.toFixed(3)}, mean ${chosen.mean.toFixed(3)}); unknown threshold ${threshold}`);
   console.log(`T grid: ${grid.filter((g) => g.growth === chosen.growth || g.t === chosen.t).map((g) => `${g.t}/${g.growth}: mean ${g.mean.toFixed(3)} worst ${g.worst.toFixed(3)}`).join('; ')}`);
   console.log('| dataset | ways | shots | best T | ECE | AUROC | false unknown | unknowns caught |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -88,11 +88,14 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     officialUrl: 'https://storage.googleapis.com/mediapipe-models/image_embedder/mobilenet_v3_small/float32/1/mobilenet_v3_small.tflite',
     officialQuery: '',
     sha256: 'bbbb4c51a55a53905af1daec995ca1aae355046f8839bb8c9f5ce9271394bc40',
-    // Provisional until `npm run calibrate` runs for this model.
-    temperature: 0.05,
-    temperatureGrowth: 0.005,
+    // npm run calibrate -- --model mobilenet_v3_small_075: worst ECE 0.084 (mean 0.034) over 33 settings, 2-50
+    // classes, 1-5 shots (no one temperature fits photos, best about 0.045, and handwriting, 0.05-0.08); at 0.02
+    // similarity, false "unknown" stays <= 8% in every setting (7.4% at Caltech 2-way 1-shot). Plain head
+    // (`npm run calibrate -- --model mobilenet_v3_small_075 --head plain`): worst ECE 0.134, mean 0.049.
+    temperature: 0.048,
+    temperatureGrowth: 0.008,
     plainTemperature: 0.025,
-    unknownThreshold: 0.05,
+    unknownThreshold: 0.02,
     version: 1,
   },
 };
