@@ -4,12 +4,15 @@
  * `flip` embeds the horizontally mirrored image (for flip averaging).
  *
  *   npx tsx scripts/embed-datasets.ts [--model mobilenet_v2_100,mobilenet_v1_025] [--variants plain,flip]
+ *     [--sets caltech101,omniglot,...]   (only these folders of the datasets; default every development image)
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isModelName, MODELS } from '../src/models.js';
 import { decodeImage, mirrorImage } from '../src/pixels.js';
 import { developmentImages, defaultCacheDir, datasetsDir } from './dev-data.js';
+import { scanImageClasses } from '../node/dataset.js';
 import { EmbeddingCache, embedFiles } from '../node/embedding-cache.js';
 import { loadNodeEmbedder } from '../node/index.js';
 
@@ -17,11 +20,14 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'mobilenet_v1_025,mobilenet_v2_100' },
     variants: { type: 'string', default: 'plain,flip' },
+    sets: { type: 'string' },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const files = developmentImages(datasetsDir());
+const files = values.sets
+  ? values.sets.split(',').flatMap((dir) => scanImageClasses(join(datasetsDir(), dir)).flatMap((c) => c.items))
+  : developmentImages(datasetsDir());
 log(`${files.length} development images`);
 for (const model of (values.model as string).split(',')) {
   if (!isModelName(model)) throw new Error(`unknown model ${model}`);

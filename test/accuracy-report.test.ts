@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   accuracyTable,
   accuracyVsShotsSvg,
+  domainTable,
   escapeXml,
   officialRunsTable,
   pooledReliability,
@@ -78,6 +79,33 @@ describe('accuracyTable', () => {
   it('signs a negative margin', () => {
     const s = { ...setting(5, 1, 0.5), peer_k1: stat(0.504) };
     expect(accuracyTable([suite('m', 'd', [s])])).toContain('| -0.4 |');
+  });
+});
+
+describe('domainTable', () => {
+  const three = [
+    ...results,
+    suite('mobilenet_v3_small_075', 'caltech101', [setting(5, 1, 0.85), setting(5, 5, 0.95)]),
+    suite('mobilenet_v3_small_075', 'omniglot_evaluation', [setting(5, 1, 0.75)]),
+    suite('mobilenet_v1_025', 'omniglot_evaluation', [setting(5, 5, 0.9)]),
+  ];
+  const table = domainTable(three, ['caltech101', 'omniglot_evaluation']);
+
+  it('has our head and the plain prototype of every model, sorted by name, one row per domain and the mean', () => {
+    const [header] = table.split('\n');
+    expect(header).toBe(
+      '| domain | mobilenet_v1_025 ours | mobilenet_v1_025 plain | mobilenet_v2_100 ours | mobilenet_v2_100 plain | mobilenet_v3_small_075 ours | mobilenet_v3_small_075 plain |',
+    );
+    expect(dataRows(table)).toEqual([
+      '| caltech101 | 80.0 | 78.0 | 91.2 | 89.2 | 85.0 | 83.0 |',
+      // v1 has omniglot_evaluation only at 5 shots: a dash, and no mean for it.
+      '| omniglot_evaluation | – | – | 70.0 | 68.0 | 75.0 | 73.0 |',
+      '| mean of 2 | – | – | 80.6 | 78.6 | 80.0 | 78.0 |',
+    ]);
+  });
+
+  it('takes another setting', () => {
+    expect(dataRows(domainTable(three, ['caltech101'], { ways: 5, shots: 5 }))[0]).toBe('| caltech101 | – | – | 96.0 | 94.0 | 95.0 | 93.0 |');
   });
 });
 
