@@ -354,7 +354,8 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: {
           const x = get(a);
           if (!spatial || x.rank !== 4) return tf.mean(x, axes, o.keepDims);
           const [, h, w, ch] = x.shape as [number, number, number, number];
-          const pooled = tf.avgPool(x as tf.Tensor4D, [h, w], 1, 'valid');
+          // The AvgPool kernel itself: `tf.avgPool` adds a float32 -> float32 Cast call per block.
+          const pooled = tf.engine().runKernel(tf.AvgPool, { x }, { filterSize: [h, w], strides: 1, pad: 'valid' }) as tf.Tensor4D;
           return o.keepDims ? pooled : tf.reshape(pooled, [x.shape[0] as number, ch]);
         });
         break;
