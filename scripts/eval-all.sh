@@ -3,7 +3,8 @@
 # every development dataset, writes docs/eval/<model>-<dataset>.json, then the tables and plots
 # (scripts/accuracy-report.ts). Embeddings are cached in FEWSHOT_CACHE (default .fewshot/cache): warm it first
 # with `npm run embed:dev`.
-#   npm run eval:docs                                   (every model; about 60 min on 2 cores with a warm cache)
+#   npm run eval:docs                                   (every model; with a warm cache, v3 on all eight sets took 45 min
+#                                                       on 2 cores under a load average of 10-20, v2 on the five small sets 3 min at a load of 4)
 #   MODELS=mobilenet_v3_small_075 npm run eval:docs     (some models; the report reads every docs/eval/*.json)
 #   SETS="dtd10_textures pbc_blood_cells" npm run eval:docs   (some datasets, by the names below)
 set -euo pipefail
