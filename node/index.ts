@@ -40,9 +40,10 @@ export interface NodeClassifierOptions {
   /** Limits on image bytes and pixels (defaults: 20 MiB, 50 MP). */
   limits?: ImageLimits;
   /**
-   * Worker threads that run the model (default: one per core, at most 4). Inference then never blocks the
-   * calling thread and batches use every core. `0` runs the model in the calling thread, and is required
-   * to pass a model as a `tf.io.IOHandler`.
+   * Worker threads that run the model (default: one per core, at most 4). Once they are ready
+   * (`WorkerPoolEmbedder.ready`) inference never blocks the calling thread and batches use every core; until
+   * then the calling thread answers, so the first embedding does not wait for them. `0` runs the model in the
+   * calling thread only, and is required to pass a model as a `tf.io.IOHandler`.
    */
   workers?: number;
 }
