@@ -9,7 +9,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caltechPicks, modelUrl, openSdkPage, startSdkServer, type SdkServer } from '../bench/browser-bench.js';
 import { measureSdkSize, SDK_BUDGET_GZIP_BYTES, SDK_DIST, WASM_FILES } from '../bench/sdk-size.js';
@@ -17,6 +17,34 @@ import { launchBrowser } from './browser-harness.js';
 import { repoRoot } from './paths.js';
 
 const HINT = 'run `npm run build` (or `npm run build:sdk`)';
+
+type Picks = Awaited<ReturnType<typeof caltechPicks>>;
+
+/** In the page: a classifier made with `options` learns the picks' examples and classifies their query. */
+function learnAndClassify(page: Page, picks: Picks, options: Record<string, unknown>) {
+  return page.evaluate(
+    async ({ options, picks }) => {
+      type Sdk = {
+        createClassifier(o: Record<string, unknown>): Promise<{
+          addExample(label: string, image: Blob): Promise<unknown>;
+          classify(image: Blob): Promise<{ label: string; confidence: number }>;
+          info(): { backend: string; model: string; dim: number; examples: number; classes: number };
+        }>;
+      };
+      const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
+      const blob = async (src: string): Promise<Blob> => {
+        const response = await fetch(src);
+        if (!response.ok) throw new Error(`${src}: HTTP ${response.status}`);
+        return response.blob();
+      };
+      const clf = await createClassifier(options);
+      for (const example of picks.examples) await clf.addExample(example.label, await blob(example.url));
+      const prediction = await clf.classify(await blob(picks.query.url));
+      return { label: prediction.label, confidence: prediction.confidence, info: clf.info() };
+    },
+    { options, picks },
+  );
+}
 
 describe('dist/sdk, the browser build', () => {
   it('has the ESM entry, its declarations and the three tfjs .wasm files side by side', () => {
@@ -138,28 +166,7 @@ export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT
       const picks = await caltechPicks();
       const page = await openSdkPage(browser, server.url);
       server.reset();
-      const result = await page.evaluate(
-        async ({ url, picks }) => {
-          type Sdk = {
-            createClassifier(o: Record<string, unknown>): Promise<{
-              addExample(label: string, image: Blob): Promise<unknown>;
-              classify(image: Blob): Promise<{ label: string; confidence: number }>;
-              info(): { backend: string; examples: number; classes: number };
-            }>;
-          };
-          const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
-          const blob = async (src: string): Promise<Blob> => {
-            const response = await fetch(src);
-            if (!response.ok) throw new Error(`${src}: HTTP ${response.status}`);
-            return response.blob();
-          };
-          const clf = await createClassifier({ userId: 'sdk-bundle-test', backend: 'wasm', model: { name: 'mobilenet_v2_100', url } });
-          for (const example of picks.examples) await clf.addExample(example.label, await blob(example.url));
-          const prediction = await clf.classify(await blob(picks.query.url));
-          return { label: prediction.label, confidence: prediction.confidence, info: clf.info() };
-        },
-        { url: modelUrl('mobilenet_v2_100'), picks },
-      );
+      const result = await learnAndClassify(page, picks, { userId: 'sdk-bundle-test', backend: 'wasm', model: { name: 'mobilenet_v2_100', url: modelUrl('mobilenet_v2_100') } });
       await page.close();
       expect(result.info).toMatchObject({ backend: 'wasm', examples: 2, classes: 2 });
       expect(result.label).toBe(picks.query.label);
@@ -181,23 +188,12 @@ export const is: boolean = isFewshotError(err) && err.code === 'INVALID_ARGUMENT
       const chunkOf = (role: string) => `/dist/sdk/${chunks.find((c) => c.role === role)!.file}`;
       const page = await openSdkPage(browser, server.url);
       server.reset();
-      const result = await page.evaluate(
-        async ({ url, picks }) => {
-          type Sdk = {
-            createClassifier(o: Record<string, unknown>): Promise<{
-              addExample(label: string, image: Blob): Promise<unknown>;
-              classify(image: Blob): Promise<{ label: string }>;
-              info(): { backend: string; model: string; dim: number };
-            }>;
-          };
-          const { createClassifier } = (window as unknown as { fewshot: Sdk }).fewshot;
-          const blob = async (src: string): Promise<Blob> => (await fetch(src)).blob();
-          const clf = await createClassifier({ userId: 'sdk-bundle-v3', backend: 'wasm', model: { name: 'mobilenet_v3_small_075', url }, cacheModel: false });
-          for (const example of picks.examples) await clf.addExample(example.label, await blob(example.url));
-          return { label: (await clf.classify(await blob(picks.query.url))).label, info: clf.info() };
-        },
-        { url: modelUrl('mobilenet_v3_small_075'), picks },
-      );
+      const result = await learnAndClassify(page, picks, {
+        userId: 'sdk-bundle-v3',
+        backend: 'wasm',
+        model: { name: 'mobilenet_v3_small_075', url: modelUrl('mobilenet_v3_small_075') },
+        cacheModel: false,
+      });
       await page.close();
       expect(result.info).toMatchObject({ backend: 'wasm', model: 'mobilenet_v3_small_075', dim: 1024 });
       expect(result.label).toBe(picks.query.label);
