@@ -80,7 +80,8 @@ async function loadNetwork(spec: ModelSpec, source: ModelSource): Promise<Networ
     // single pre-resized image ([224, 224, 3]) satisfies; a batch costs it one no-op resize.
     return {
       run: (batch) => mobilenet.infer(batch.shape[0] === 1 ? tf.squeeze(batch, [0]) : batch, true) as tf.Tensor2D,
-      dispose: () => undefined,
+      // The package's type hides its GraphModel, and it has no dispose of its own: free the weights through it.
+      dispose: () => (mobilenet as unknown as { model?: { dispose(): void } }).model?.dispose(),
     };
   }
   const { loadLayersModel, model: functionalModel } = await import('@tensorflow/tfjs-layers');
