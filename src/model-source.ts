@@ -16,14 +16,7 @@ export function tfliteArtifacts(file: ArrayBuffer): tf.io.ModelArtifacts {
 export function tfliteBytes(artifacts: tf.io.ModelArtifacts): Uint8Array | undefined {
   const data = artifacts.weightData;
   if (artifacts.format !== TFLITE_FORMAT || data === undefined) return undefined;
-  if (!Array.isArray(data)) return new Uint8Array(data);
-  const joined = new Uint8Array(data.reduce((n, part) => n + part.byteLength, 0));
-  let at = 0;
-  for (const part of data) {
-    joined.set(new Uint8Array(part), at);
-    at += part.byteLength;
-  }
-  return joined;
+  return new Uint8Array(Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data);
 }
 
 type FetchFunc = NonNullable<tf.io.LoadOptions['fetchFunc']>;
