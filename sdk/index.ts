@@ -73,7 +73,7 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
   const cacheKey = `${name} ${url} ${version} ${options.cacheModel !== false}`;
   let core = embedders.get(cacheKey);
   if (!core) {
-    // tf.io.http keeps a query string (TF Hub's ?tfjs-format=file) on every weight file it fetches.
+    // The query string (TF Hub's ?tfjs-format=file) is kept on every file fetched: shards, or the .tflite.
     const source = options.cacheModel === false ? url : cachedModelSource(httpModelSource(MODELS[name], url), name, version);
     core = loadEmbedder({ model: name, source });
     embedders.set(cacheKey, core);
