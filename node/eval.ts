@@ -57,8 +57,9 @@ export interface SettingResult {
   ece: number;
   reliability: ReliabilityBin[];
   /**
-   * Open set: each episode also has as many queries from classes outside the support set. AUROC of our
-   * similarity as an "unknown" score, and the rates at the head's threshold. `null` without enough classes.
+   * Open set: each episode also has queries from up to `ways` classes outside the support set (strangers).
+   * AUROC of our similarity as an "unknown" score, and the rates at the head's threshold (`threshold`: the
+   * model's, before it adapts to each episode's examples). `null` when the set has no class to spare.
    */
   open_set: { auroc: number; threshold: number | null; false_unknown: number; caught_unknown: number } | null;
 }
@@ -131,7 +132,9 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
   const results: SettingResult[] = [];
   for (const { ways, shots } of settings) {
     const eligible = all.filter((c) => c.items.length >= shots + queries);
-    const openSet = eligible.length >= 2 * ways;
+    // Strangers come from up to `ways` classes outside the support set: any set with one class more than the
+    // episode measures "unknown" (a set of 8 classes at 5-way has 3 stranger classes).
+    const openSet = eligible.length > ways;
     const count = ways > 5 ? Math.ceil(episodes / 3) : episodes;
     const random = seededRandom(seed * 1009 + ways * 31 + shots);
     const acc = { ours: [] as number[], plain: [] as number[], k3: [] as number[], k1: [] as number[] };
@@ -141,8 +144,8 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
     let falseUnknown = 0;
     let caught = 0;
     for (let e = 0; e < count; e++) {
-      // With enough classes, sample twice the ways: the second half only gives unknown queries.
-      const episode = sampleEpisode(eligible, openSet ? 2 * ways : ways, shots, queries, random);
+      // The classes after the first `ways` only give unknown queries.
+      const episode = sampleEpisode(eligible, Math.min(eligible.length, 2 * ways), shots, queries, random);
       const knownLabels = new Set([...new Set(episode.support.map((s) => s.label))].slice(0, ways));
       const support = episode.support.filter((s) => knownLabels.has(s.label));
       const known = episode.queries.filter((q) => knownLabels.has(q.label));

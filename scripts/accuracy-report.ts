@@ -58,7 +58,7 @@ function settingLabel(setting: { ways: number; shots: number }): string {
   return `${setting.ways}-way ${setting.shots}-shot`;
 }
 
-function markdownTable(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+export function markdownTable(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
   const rule = `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`;
@@ -167,19 +167,19 @@ function attrs(a: Attrs): string {
     .join('');
 }
 
-function el(tag: string, a: Attrs, content?: string): string {
+export function el(tag: string, a: Attrs, content?: string): string {
   return content === undefined ? `<${tag}${attrs(a)}/>` : `<${tag}${attrs(a)}>${content}</${tag}>`;
 }
 
-function text(x: number, y: number, content: string, a: Attrs = {}): string {
+export function text(x: number, y: number, content: string, a: Attrs = {}): string {
   return el('text', { x, y, ...a }, escapeXml(content));
 }
 
-function line(x1: number, y1: number, x2: number, y2: number, a: Attrs): string {
+export function line(x1: number, y1: number, x2: number, y2: number, a: Attrs): string {
   return el('line', { x1, y1, x2, y2, ...a });
 }
 
-function svgDocument(width: number, height: number, title: string, body: string[]): string {
+export function svgDocument(width: number, height: number, title: string, body: string[]): string {
   const root = { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'sans-serif', 'font-size': 12 };
   return [
     `<svg${attrs(root)}>`,

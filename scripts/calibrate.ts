@@ -1,19 +1,14 @@
 /**
- * Chooses each model's softmax temperature and "unknown" threshold for the default head, on the cached
- * development embeddings (run scripts/embed-datasets.ts first), with the product's own FewShotHead:
+ * Chooses the plain cosine head's softmax temperature (`transform: 'plain'`, the model's `plainTemperature`)
+ * on the cached development embeddings (run scripts/embed-datasets.ts first), with the product's own
+ * FewShotHead: the one with the lowest worst-case expected calibration error (ECE, 15 bins; Guo et al. 2017)
+ * over every dataset and setting from 2 to 50 classes and 1 to 5 shots, flip averaging on as the classifier
+ * defaults. That head has no "unknown", so its threshold line is for information only.
  *
- * - temperature: the one with the lowest worst-case expected calibration error (ECE, 15 bins; Guo et al.
- *   2017) over every dataset and setting from 2 to 50 classes and 1 to 5 shots;
- * - threshold: the highest similarity that still keeps false "unknown" on known classes at or below 8% (10% is
- *   required; 2 points of margin)
- *   in every one of those settings (open-set episodes: as many queries again from classes outside the
- *   support set), with the share of true unknowns it catches.
+ * The default head's constants (temperature, growth, calibration weight, "unknown" threshold and spread) come
+ * from scripts/lodo.ts, by leave-one-domain-out over the seven development domains.
  *
- * `--head plain` does the same for the plain cosine head (`transform: 'plain'`, flip averaging still on, as the
- * classifier defaults): one temperature without growth, the model's `plainTemperature` (that head has no
- * "unknown", so its threshold line is for information only).
- *
- *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json] [--relative 0.5] [--head plain]
+ *   npm run calibrate -- [--model mobilenet_v2_100] [--episodes 200] [--json]
  */
 import { parseArgs } from 'node:util';
 import { sampleEpisode, seededRandom } from '../src/episodes.js';
@@ -28,12 +23,11 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
-    relative: { type: 'string', default: '0' },
-    head: { type: 'string', default: 'centred' },
+    head: { type: 'string', default: 'plain' },
   },
 });
-if (values.head !== 'centred' && values.head !== 'plain') throw new Error('--head takes centred or plain');
-const transform = values.head as 'centred' | 'plain';
+if (values.head !== 'plain') throw new Error("the default head's constants come from scripts/lodo.ts; this script calibrates --head plain");
+const transform = 'plain' as 'centred' | 'plain';
 const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 const spec = MODELS[model];
@@ -133,10 +127,7 @@ const grid = TEMPERATURES.flatMap((t) =>
 );
 const chosen = grid.reduce((a, b) => (b.worst < a.worst ? b : a));
 
-// The unknown score: the best similarity, or with --relative L, minus L times the mean similarity between the
-// episode's prototypes (an experiment: a threshold that follows how alike the user's classes are).
-const relative = Number(values.relative);
-const best = (q: Query) => Math.max(...q.sims) - (relative > 0 ? relative * q.affinity : 0);
+const best = (q: Query) => Math.max(...q.sims);
 const quantile = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] as number;
 // The largest threshold meeting the budget everywhere, rounded down to 0.01 so it stays on the safe side.
 const threshold = Math.floor(100 * Math.min(...rows.map((r) => quantile(r.queries.filter((q) => q.known).map(best), FALSE_UNKNOWN_BUDGET)))) / 100;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs `fewshot eval --json` (our head, the plain prototype and the peer, same episodes) for every model on
 # every development dataset, writes docs/eval/<model>-<dataset>.json, then the tables and plots
-# (scripts/accuracy-report.ts). Embeddings are cached in FEWSHOT_CACHE (default .fewshot/cache): warm it first
+# (scripts/accuracy-report.ts); then the leave-one-domain-out fit and judgement of each model's calibration
+# constants (scripts/lodo.ts -> docs/lodo/<model>.json) with its tables and plots (scripts/lodo-report.ts).
+# Embeddings are cached in FEWSHOT_CACHE (default .fewshot/cache): warm it first
 # with `npm run embed:dev`.
 #   npm run eval:docs                                   (every model; with a warm cache, v3 on all eight sets took 45 min
 #                                                       on 2 cores under a load average of 10-20, v2 on the five small sets 3 min at a load of 4)
@@ -39,3 +41,5 @@ for model in $models; do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 npx tsx scripts/accuracy-report.ts
+for model in $models; do npx tsx scripts/lodo.ts --model "$model"; done
+npx tsx scripts/lodo-report.ts

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EmbeddingCache } from '../node/embedding-cache.js';
 import { scanImageClasses } from '../node/dataset.js';
 import { MODELS, type ModelName } from '../src/models.js';
-import { datasetsDir, defaultCacheDir, DEV_SETS } from './dev-data.js';
+import { datasetsDir, defaultCacheDir, DEV_DOMAINS, DEV_SETS } from './dev-data.js';
 
 export interface EmbeddedClass {
   name: string;
@@ -14,9 +14,18 @@ export interface EmbeddedClass {
 }
 
 export type DevSet = keyof typeof DEV_SETS;
+export type DevDomain = keyof typeof DEV_DOMAINS;
+
+/** The seven development domains of a model from the cache (`scripts/embed-datasets.ts`). */
+export function loadDevDomains(model: ModelName): Promise<Record<DevDomain, EmbeddedClass[]>> {
+  return loadDevSets(model, DEV_DOMAINS);
+}
 
 /** Every development set of a model from the cache; fails when an image was never embedded. */
-export async function loadDevSets(model: ModelName): Promise<Record<DevSet, EmbeddedClass[]>> {
+export async function loadDevSets<Name extends string = DevSet>(
+  model: ModelName,
+  folders: Record<Name, string> = DEV_SETS as unknown as Record<Name, string>,
+): Promise<Record<Name, EmbeddedClass[]>> {
   const spec = MODELS[model];
   const plain = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}`, spec.dim);
   const flip = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+flip`, spec.dim);
@@ -25,8 +34,8 @@ export async function loadDevSets(model: ModelName): Promise<Record<DevSet, Embe
     if (!v) throw new Error(`${path} is not in the embedding cache: run npx tsx scripts/embed-datasets.ts first.`);
     return v;
   };
-  const out = {} as Record<DevSet, EmbeddedClass[]>;
-  for (const [name, dir] of Object.entries(DEV_SETS) as [DevSet, string][]) {
+  const out = {} as Record<Name, EmbeddedClass[]>;
+  for (const [name, dir] of Object.entries(folders) as [Name, string][]) {
     out[name] = await Promise.all(
       scanImageClasses(join(datasetsDir(), dir)).map(async (c) => ({
         name: c.name,

@@ -44,6 +44,11 @@ export interface ClassifierInfo {
   head: HeadKind;
   /** Whether embeddings average the image with its mirror image. */
   flip: boolean;
+  /**
+   * The softmax temperature and "unknown" threshold in force: the model's constants with one example per
+   * class, fitted to the stored examples from two on (docs/ACCURACY.md).
+   */
+  calibration: { temperature: number; unknownThreshold: number | null };
   classes: number;
   examples: number;
 }
@@ -220,6 +225,7 @@ export class FewShotClassifier<Input = ImageInput> {
       ...(this.embedder.runtime ? runtimeInfo(this.embedder.runtime) : {}),
       head: this.head.kind,
       flip: this.embedOptions.flip === true,
+      calibration: this.head.calibration,
       classes: this.head.listClasses().length,
       examples: this.head.size,
     };

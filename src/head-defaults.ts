@@ -41,6 +41,9 @@ export function headOptions(spec: ModelSpec, settings: HeadSettings = {}): HeadO
     // A temperature set by hand is used as it is.
     temperatureGrowth: plain || settings.temperature !== undefined ? 0 : spec.temperatureGrowth,
     unknownThreshold: settings.unknownThreshold === undefined ? (plain ? null : spec.unknownThreshold) : settings.unknownThreshold,
+    // Calibration adapts to the user's examples unless the head is plain or its temperature or threshold was set by hand.
+    calibrationWeight: plain || settings.temperature !== undefined ? null : spec.calibrationWeight,
+    unknownSpread: plain || settings.unknownThreshold !== undefined ? null : spec.unknownSpread,
     ...(transform ? { transform } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { fitTemperature, fitThreshold, type HeldOutScore } from './calibration.js';
 import { FewshotError } from './errors.js';
 
 /** How a query is matched against the stored examples. */
@@ -23,7 +24,21 @@ export interface HeadOptions {
   unknownThreshold?: number | null;
   /** How embeddings are mapped before comparison. Default: none (plain cosine). */
   transform?: FeatureTransform;
+  /**
+   * Adapts the temperature and the "unknown" threshold to the stored examples (prototype head; see
+   * src/calibration.ts): the weight, in held-out examples, of `temperature` and `unknownThreshold` against a
+   * leave-one-out over the examples of classes that have two or more. `null` (default) keeps them fixed.
+   */
+  calibrationWeight?: number | null;
+  /**
+   * With `calibrationWeight`: the fitted "unknown" threshold sits this many standard deviations under the
+   * held-out examples' similarities to their own class. `null` (default) keeps `unknownThreshold` fixed.
+   */
+  unknownSpread?: number | null;
 }
+
+/** Held-out examples scored at most when refreshing the calibration: bounds its cost at large stores. */
+const MAX_HELD_OUT = 256;
 
 /**
  * The default transform, chosen on the development data (docs/ACCURACY.md lists every variant tried):
@@ -103,7 +118,11 @@ export class FewShotHead {
   readonly temperatureGrowth: number;
   readonly unknownThreshold: number | null;
   readonly transform: FeatureTransform | null;
+  readonly calibrationWeight: number | null;
+  readonly unknownSpread: number | null;
 
+  /** The temperature and threshold fitted on the stored examples; `null` until refreshed or without adaptation. */
+  private fitted: { temperature: number; unknownThreshold: number | null } | null = null;
   /** Sum of all stored (transformed, unit) vectors: with the reference mean it gives the centre. */
   private total: Float64Array;
   /** The centre and per-row dot products with it, recomputed lazily after examples change. */
@@ -139,6 +158,14 @@ export class FewShotHead {
     if (!(this.temperatureGrowth >= 0)) throw new FewshotError('INVALID_ARGUMENT', `temperatureGrowth must be >= 0, got ${this.temperatureGrowth}.`);
     this.unknownThreshold = threshold;
     this.transform = checkTransform(options.transform ?? null, dim);
+    this.calibrationWeight = options.calibrationWeight ?? null;
+    if (this.calibrationWeight !== null && !(this.calibrationWeight > 0)) {
+      throw new FewshotError('INVALID_ARGUMENT', `calibrationWeight must be > 0 or null, got ${this.calibrationWeight}.`);
+    }
+    this.unknownSpread = options.unknownSpread ?? null;
+    if (this.unknownSpread !== null && !Number.isFinite(this.unknownSpread)) {
+      throw new FewshotError('INVALID_ARGUMENT', `unknownSpread must be a number or null, got ${this.unknownSpread}.`);
+    }
     this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
     this.prototypes = new Float32Array(dim * 8);
@@ -240,10 +267,11 @@ export class FewShotHead {
     const scores = this.classOrder.map((c, i) => ({ label: c.label, score: probabilities[i] as number }));
     scores.sort((a, b) => b.score - a.score);
     const best = scores[0] as Score;
+    const threshold = this.currentThreshold();
     return {
       label: best.label,
       confidence: best.score,
-      unknown: this.unknownThreshold !== null && similarity < this.unknownThreshold,
+      unknown: threshold !== null && similarity < threshold,
       similarity,
       scores,
     };
@@ -294,10 +322,70 @@ export class FewShotHead {
     return { probabilities: votes, similarity: best };
   }
 
-  /** The temperature for the classes and examples stored now. */
+  /** The temperature for the classes and examples stored now: fitted on them, else the prior rule. */
   private currentTemperature(): number {
+    return this.fitted?.temperature ?? this.priorTemperature();
+  }
+
+  private priorTemperature(): number {
     const classes = this.classOrder.length;
     return adaptiveTemperature(this.temperature, this.temperatureGrowth, classes, this.size / classes);
+  }
+
+  private currentThreshold(): number | null {
+    return this.fitted ? this.fitted.unknownThreshold : this.unknownThreshold;
+  }
+
+  /** The softmax temperature and "unknown" threshold in force for the examples stored now. */
+  get calibration(): { temperature: number; unknownThreshold: number | null } {
+    if (this.classOrder.length === 0) return { temperature: this.temperature, unknownThreshold: this.unknownThreshold };
+    this.refresh();
+    return { temperature: this.currentTemperature(), unknownThreshold: this.currentThreshold() };
+  }
+
+  /**
+   * Similarities of a query to every class prototype, in `listClasses()` order, before the softmax: what
+   * `classify` ranks (research and evaluation scripts fit calibration rules on them).
+   */
+  prototypeSimilarities(embedding: ArrayLike<number>): Float64Array {
+    if (this.classOrder.length === 0) throw new FewshotError('NO_CLASSES', 'No classes yet.');
+    this.refresh();
+    const query = this.centred(this.prepare(embedding));
+    const sims = new Float64Array(this.classOrder.length);
+    for (let c = 0; c < sims.length; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
+    return sims;
+  }
+
+  /**
+   * Leave-one-out over the stored examples whose class has two or more: each scored against every
+   * prototype, its own class's recomputed without it (at most 256 examples, spread evenly over the store).
+   * The centre keeps every example: with the reference mean's weight, one example moves it very little.
+   */
+  heldOutScores(): HeldOutScore[] {
+    this.refresh();
+    const rows: number[] = [];
+    for (let row = 0; row < this.size; row++) if ((this.rowClass[row] as ClassState).count >= 2) rows.push(row);
+    const stride = Math.max(1, rows.length / MAX_HELD_OUT);
+    const out: HeldOutScore[] = [];
+    const own = new Float64Array(this.dim);
+    for (let i = 0; i < rows.length && out.length < MAX_HELD_OUT; i += stride) {
+      const row = rows[Math.floor(i)] as number;
+      const state = this.rowClass[row] as ClassState;
+      const base = row * this.dim;
+      const query = this.centred(this.vectors.slice(base, base + this.dim));
+      const sims = new Float64Array(this.classOrder.length);
+      for (let c = 0; c < sims.length; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
+      let norm = 0;
+      let projection = 0;
+      for (let d = 0; d < this.dim; d++) {
+        own[d] = ((state.sum[d] as number) - (this.vectors[base + d] as number)) / (state.count - 1) - (this.centre ? (this.centre[d] as number) : 0);
+        norm += (own[d] as number) ** 2;
+        projection += (own[d] as number) * (query[d] as number);
+      }
+      sims[state.row] = norm > 0 ? projection / Math.sqrt(norm) : 0;
+      out.push({ sims, truth: state.row });
+    }
+    return out;
   }
 
   /** Power transform and L2 normalisation of a raw embedding (validated). */
@@ -348,6 +436,18 @@ export class FewShotHead {
       this.centre = null;
     }
     for (const state of this.classOrder) this.refreshPrototype(state);
+    this.fitted = null;
+    const weight = this.calibrationWeight;
+    if (weight !== null && this.kind === 'prototype' && this.classOrder.length >= 2) {
+      const heldOut = this.heldOutScores();
+      if (heldOut.length > 0) {
+        const { unknownThreshold: threshold, unknownSpread: spread } = this;
+        this.fitted = {
+          temperature: fitTemperature(heldOut, this.priorTemperature(), weight),
+          unknownThreshold: threshold === null || spread === null ? threshold : fitThreshold(heldOut, threshold, weight, spread),
+        };
+      }
+    }
   }
 
   /**

@@ -22,8 +22,9 @@ export interface ModelSpec {
   /** SHA-256 of a single-file model (`.tflite`): `fetch-model` refuses other bytes. */
   readonly sha256?: string;
   /**
-   * Default softmax temperature over the head's (centred) cosine similarities, measured per model so
-   * `confidence` is calibrated (`npm run calibrate`, docs/ACCURACY.md).
+   * Softmax temperature over the head's (centred) cosine similarities with one example per class; from two on,
+   * the head fits it to the user's own examples (src/calibration.ts). Chosen by leave-one-domain-out
+   * (scripts/lodo.ts, docs/ACCURACY.md).
    */
   readonly temperature: number;
   /** Growth of the temperature with many classes of few examples (see `adaptiveTemperature`). */
@@ -31,10 +32,18 @@ export interface ModelSpec {
   /** Temperature for the plain cosine head (`transform: 'plain'`). */
   readonly plainTemperature: number;
   /**
-   * Similarity under which the default head answers "unknown", chosen so that at most 8% of queries of
-   * known classes are rejected in every development setting from 1 to 5 shots and 2 to 50 classes.
+   * Similarity under which the default head answers "unknown" with one example per class, the prior of the
+   * threshold fitted from two on; chosen to keep false "unknown" at or under 10% in every development domain
+   * and setting (scripts/lodo.ts).
    */
   readonly unknownThreshold: number | null;
+  /**
+   * Weight, in held-out examples, of `temperature` and `unknownThreshold` against the leave-one-out fit on
+   * the user's own examples (src/calibration.ts).
+   */
+  readonly calibrationWeight: number;
+  /** Standard deviations under the held-out examples' own-class similarity at which "unknown" starts. */
+  readonly unknownSpread: number;
   /** Bumped when weights or preprocessing change, so caches and stored embeddings can tell. */
   readonly version: number;
 }
@@ -50,12 +59,14 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     file: 'model.json',
     officialUrl: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v2_1.0_224/model.json',
     officialQuery: '',
-    // npm run calibrate: worst ECE 0.029 (mean 0.012) over 33 settings, 2-50 classes, 1-5 shots; at 0.08
-    // similarity, false "unknown" stays <= 8% in every setting.
-    temperature: 0.045,
-    temperatureGrowth: 0.008,
+    // npx tsx scripts/lodo.ts --model mobilenet_v2_100: fitted on all seven development domains, judged on each
+    // one left out (docs/lodo-tables.md); plain head: npm run calibrate -- --model mobilenet_v2_100.
+    temperature: 0.095,
+    temperatureGrowth: 0,
     plainTemperature: 0.025,
-    unknownThreshold: 0.08,
+    unknownThreshold: 0.05,
+    calibrationWeight: 1,
+    unknownSpread: 1.5,
     version: 1,
   },
   mobilenet_v1_025: {
@@ -68,12 +79,14 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     file: 'model.json',
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
-    // npm run calibrate: mean ECE 0.040 but worst 0.085 (this small model is sharper on photos than on
-    // handwriting, and no one temperature fits both); threshold as for v2.
-    temperature: 0.063,
-    temperatureGrowth: 0.004,
+    // npx tsx scripts/lodo.ts --model mobilenet_v1_025 (docs/lodo-tables.md). At one example per class no threshold
+    // keeps false "unknown" within 10% on every domain and catches anything: it fires from two examples on.
+    temperature: 0.115,
+    temperatureGrowth: 0,
     plainTemperature: 0.02,
-    unknownThreshold: 0.05,
+    unknownThreshold: -0.21,
+    calibrationWeight: 1,
+    unknownSpread: 1,
     version: 1,
   },
   mobilenet_v3_small_075: {
@@ -88,14 +101,14 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     officialUrl: 'https://storage.googleapis.com/mediapipe-models/image_embedder/mobilenet_v3_small/float32/1/mobilenet_v3_small.tflite',
     officialQuery: '',
     sha256: 'bbbb4c51a55a53905af1daec995ca1aae355046f8839bb8c9f5ce9271394bc40',
-    // npm run calibrate -- --model mobilenet_v3_small_075: worst ECE 0.084 (mean 0.034) over 33 settings, 2-50
-    // classes, 1-5 shots (no one temperature fits photos, best about 0.045, and handwriting, 0.05-0.08); at 0.02
-    // similarity, false "unknown" stays <= 8% in every setting (7.4% at Caltech 2-way 1-shot). Plain head
-    // (`npm run calibrate -- --model mobilenet_v3_small_075 --head plain`): worst ECE 0.134, mean 0.049.
-    temperature: 0.048,
-    temperatureGrowth: 0.008,
+    // npx tsx scripts/lodo.ts --model mobilenet_v3_small_075 (docs/lodo-tables.md); plain head: npm run calibrate
+    // -- --model mobilenet_v3_small_075 (worst ECE 0.134, mean 0.049).
+    temperature: 0.095,
+    temperatureGrowth: 0,
     plainTemperature: 0.025,
     unknownThreshold: 0.02,
+    calibrationWeight: 2,
+    unknownSpread: 1,
     version: 1,
   },
 };

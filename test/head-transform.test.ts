@@ -136,7 +136,7 @@ describe('calibration defaults', () => {
     }
   });
 
-  it('every model has a temperature, a growth and a threshold from npm run calibrate', () => {
+  it('every model has a temperature, a growth and a threshold from scripts/lodo.ts', () => {
     for (const spec of Object.values(MODELS)) {
       const o = headOptions(spec);
       expect(o.temperature).toBe(spec.temperature);

@@ -1,0 +1,239 @@
+/**
+ * Leave-one-domain-out: every calibration constant of a model is chosen on six development domains and
+ * judged on the seventh, for each domain in turn (docs/ACCURACY.md, "Judged on the domain left out"). Then
+ * the constants are fitted on all seven: those are the model's defaults in src/models.ts.
+ *
+ * On the cached, flip-averaged development embeddings (run `npm run embed:dev` first) with the product's
+ * own head (`FewShotHead.prototypeSimilarities`, `heldOutScores`) and fitting functions (src/calibration.ts):
+ *   1. temperature and growth (the prior at one example per class): lowest worst-case ECE over the fitted
+ *      domains' 1-shot settings (2-, 5- and 20-way);
+ *   2. calibration weight: lowest worst-case ECE over their 5-shot settings, the temperature fitted on each
+ *      episode's held-out examples;
+ *   3. "unknown" threshold and spread: the most strangers caught on average while false "unknown" stays at or
+ *      under 10% in every fitted domain and setting.
+ *
+ *   npx tsx scripts/lodo.ts [--model mobilenet_v2_100] [--episodes 150] [--out docs/lodo]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fitTemperature, type HeldOutScore } from '../src/calibration.js';
+import { sample, seededRandom } from '../src/episodes.js';
+import { headOptions } from '../src/head-defaults.js';
+import { adaptiveTemperature, FewShotHead } from '../src/head.js';
+import { expectedCalibrationError } from '../src/metrics.js';
+import { isModelName, MODELS } from '../src/models.js';
+import { loadDevDomains, type EmbeddedClass } from './research-data.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'mobilenet_v2_100' },
+    episodes: { type: 'string', default: '150' },
+    out: { type: 'string', default: 'docs/lodo' },
+  },
+});
+const model = values.model as string;
+if (!isModelName(model)) throw new Error(`unknown model ${model}`);
+const spec = MODELS[model];
+const EPISODES = Number(values.episodes);
+const QUERIES = 10;
+/** False "unknown" allowed on known classes, in every fitted domain and setting (the issue's 10%). */
+const FALSE_UNKNOWN_BUDGET = 0.1;
+const SETTINGS = [2, 5, 20].flatMap((ways) => [1, 5].map((shots) => ({ ways, shots })));
+
+interface Query {
+  sims: Float64Array;
+  /** The best similarity and whether it is the truth's (precomputed: the fits score every query many times). */
+  best: number;
+  correct: boolean;
+  /** Class index, or -1 for a stranger (a class the episode never taught). */
+  truth: number;
+}
+interface Episode {
+  id: number;
+  ways: number;
+  shots: number;
+  queries: Query[];
+  heldOut: HeldOutScore[];
+  /** Mean and standard deviation of held-out own-class similarities (for the threshold). */
+  ownMean: number;
+  ownSd: number;
+  plainRight: number;
+}
+type Group = { domain: string; ways: number; shots: number; episodes: Episode[] };
+
+let nextId = 0;
+const average = (c: EmbeddedClass) => c.items.map((x, i) => x.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2));
+
+/** Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1. */
+function episodesOf(domain: string, classes: Float32Array[][], ways: number, shots: number): Episode[] {
+  const random = seededRandom(1009 * ways + shots);
+  const raw = { ...headOptions(spec), temperature: 1, temperatureGrowth: 0, unknownThreshold: null, calibrationWeight: null };
+  const plainOptions = headOptions(spec, { transform: 'plain' });
+  const count = ways > 5 ? Math.ceil(EPISODES / 3) : EPISODES;
+  return Array.from({ length: count }, () => {
+    const picked = sample(classes.map((items, i) => ({ i, items })), Math.min(classes.length, 2 * ways), random);
+    const head = new FewShotHead(raw);
+    const plain = new FewShotHead(plainOptions);
+    const queries: { v: Float32Array; truth: number }[] = [];
+    picked.forEach((c, k) => {
+      const items = sample(c.items, (k < ways ? shots : 0) + QUERIES, random);
+      items.forEach((v, j) => {
+        if (k < ways && j < shots) {
+          head.add(`${k}/${j}`, String(k), v);
+          plain.add(`${k}/${j}`, String(k), v);
+        } else queries.push({ v, truth: k < ways ? k : -1 });
+      });
+    });
+    const heldOut = head.heldOutScores();
+    const own = heldOut.map((h) => h.sims[h.truth] as number);
+    const ownMean = own.reduce((a, b) => a + b, 0) / Math.max(1, own.length);
+    const ownSd = Math.sqrt(own.reduce((a, b) => a + (b - ownMean) ** 2, 0) / Math.max(1, own.length));
+    let plainRight = 0;
+    for (const q of queries) if (q.truth >= 0) plainRight += Number(plain.classify(q.v).label === String(q.truth));
+    const scored = queries.map((q) => {
+      const sims = head.prototypeSimilarities(q.v);
+      return { sims, truth: q.truth, best: Math.max(...sims), correct: argmax(sims) === q.truth };
+    });
+    return { id: nextId++, ways, shots, queries: scored, heldOut, ownMean, ownSd, plainRight };
+  });
+}
+
+interface Constants {
+  temperature: number;
+  temperatureGrowth: number;
+  calibrationWeight: number;
+  unknownThreshold: number;
+  unknownSpread: number;
+}
+
+const argmax = (xs: Float64Array) => xs.reduce((best, x, i) => (x > (xs[best] as number) ? i : best), 0);
+const known = (e: Episode) => e.queries.filter((q) => q.truth >= 0);
+const hasStrangers = (g: Group) => g.episodes.some((e) => e.queries.some((q) => q.truth < 0));
+
+/** The temperature an episode's classifier uses under the constants (as `FewShotHead.refresh` does). */
+const fitted = new Map<string, number>();
+function temperatureOf(e: Episode, c: Pick<Constants, 'temperature' | 'temperatureGrowth' | 'calibrationWeight'>): number {
+  const prior = adaptiveTemperature(c.temperature, c.temperatureGrowth, e.ways, e.shots);
+  if (e.heldOut.length === 0) return prior;
+  // The leave-one-domain-out fits meet the same episode, prior and weight again and again.
+  const key = `${e.id}/${prior}/${c.calibrationWeight}`;
+  let t = fitted.get(key);
+  if (t === undefined) fitted.set(key, (t = fitTemperature(e.heldOut, prior, c.calibrationWeight)));
+  return t;
+}
+
+function eceOf(g: Group, c: Parameters<typeof temperatureOf>[1]): number {
+  return expectedCalibrationError(
+    g.episodes.flatMap((e) => {
+      const t = temperatureOf(e, c);
+      return known(e).map((q) => ({ confidence: topProbability(q, t), correct: q.correct }));
+    }),
+  );
+}
+
+/** The softmax probability of the best class, as `classify` reports it. */
+function topProbability(q: Query, temperature: number): number {
+  let total = 0;
+  for (const s of q.sims) total += Math.exp((s - q.best) / temperature);
+  return 1 / total;
+}
+
+const thresholdOf = (e: Episode, c: Constants) => {
+  const n = e.heldOut.length;
+  return n === 0 ? c.unknownThreshold : (n * (e.ownMean - c.unknownSpread * e.ownSd) + c.calibrationWeight * c.unknownThreshold) / (n + c.calibrationWeight);
+};
+function unknownRates(g: Group, c: Constants): { falseUnknown: number; caught: number } {
+  let falseUnknown = 0, knownCount = 0, caught = 0, strangers = 0;
+  for (const e of g.episodes) {
+    const threshold = thresholdOf(e, c);
+    for (const q of e.queries) {
+      const rejected = q.best < threshold;
+      if (q.truth >= 0) [falseUnknown, knownCount] = [falseUnknown + Number(rejected), knownCount + 1];
+      else [caught, strangers] = [caught + Number(rejected), strangers + 1];
+    }
+  }
+  return { falseUnknown: falseUnknown / knownCount, caught: strangers ? caught / strangers : NaN };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const range = (lo: number, hi: number, step: number) => Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => Math.round((lo + i * step) * 1e4) / 1e4);
+const argmin = <T>(xs: T[], cost: (x: T) => number) => xs.map((x) => ({ x, c: cost(x) })).reduce((a, b) => (b.c < a.c ? b : a)).x;
+
+/** Fits the constants on some groups (the three steps in the header). */
+function fit(groups: Group[]): Constants {
+  const oneShot = groups.filter((g) => g.shots === 1);
+  const grid = range(0.03, 0.2, 0.005).flatMap((temperature) => [0, 0.01, 0.02, 0.04].map((temperatureGrowth) => ({ temperature, temperatureGrowth })));
+  const prior = argmin(grid, (c) => Math.max(...oneShot.map((g) => eceOf(g, { ...c, calibrationWeight: 1 }))));
+  const fewShot = groups.filter((g) => g.shots > 1);
+  const calibrationWeight = argmin([1, 2, 4, 8, 16, 32], (w) => Math.max(...fewShot.map((g) => eceOf(g, { ...prior, calibrationWeight: w }))));
+  const candidates = range(0, 3, 0.5).flatMap((unknownSpread) => range(-0.3, 0.8, 0.01).map((unknownThreshold) => ({ ...prior, calibrationWeight, unknownSpread, unknownThreshold })));
+  const allowed = candidates.filter((c) => groups.every((g) => unknownRates(g, c).falseUnknown <= FALSE_UNKNOWN_BUDGET));
+  const open = groups.filter(hasStrangers);
+  const meanCaught = (c: Constants) => open.reduce((a, g) => a + unknownRates(g, c).caught, 0) / open.length;
+  return allowed.length ? argmin(allowed, (c) => -meanCaught(c)) : { ...prior, calibrationWeight, unknownSpread: 2, unknownThreshold: -1 };
+}
+
+interface DomainResult {
+  domain: string;
+  constants: Constants;
+  settings: {
+    ways: number;
+    shots: number;
+    accuracy: number;
+    plain: number;
+    ece: number;
+    falseUnknown: number;
+    caught: number;
+    /** The trade-off as the threshold constant moves: [false unknown, strangers caught] pairs. */
+    curve: [number, number][];
+  }[];
+}
+
+function judge(domain: string, groups: Group[], c: Constants): DomainResult {
+  return {
+    domain,
+    constants: c,
+    settings: groups.map((g) => {
+      const queries = g.episodes.flatMap(known);
+      const right = queries.filter((q) => argmax(q.sims) === q.truth).length;
+      return {
+        ways: g.ways,
+        shots: g.shots,
+        accuracy: right / queries.length,
+        plain: g.episodes.reduce((a, e) => a + e.plainRight, 0) / queries.length,
+        ece: eceOf(g, c),
+        ...unknownRates(g, c),
+        curve: hasStrangers(g)
+          ? range(-0.5, 1, 0.02).map((unknownThreshold) => {
+              const r = unknownRates(g, { ...c, unknownThreshold });
+              return [round(r.falseUnknown), round(r.caught)] as [number, number];
+            })
+          : [],
+      };
+    }),
+  };
+}
+
+const domains = await loadDevDomains(model);
+const groups: Group[] = [];
+for (const [domain, classes] of Object.entries(domains)) {
+  const vectors = classes.map(average);
+  for (const { ways, shots } of SETTINGS) {
+    if (vectors.length <= ways || vectors.some((v) => v.length < shots + QUERIES)) continue;
+    groups.push({ domain, ways, shots, episodes: episodesOf(domain, vectors, ways, shots) });
+    process.stderr.write(`${model} ${domain} ${ways}-way ${shots}-shot: ${groups.at(-1)!.episodes.length} episodes\n`);
+  }
+}
+const names = Object.keys(domains);
+const heldOut = names.map((domain) => {
+  const result = judge(domain, groups.filter((g) => g.domain === domain), fit(groups.filter((g) => g.domain !== domain)));
+  process.stderr.write(`${model}: ${domain} left out, constants ${JSON.stringify(result.constants)}\n`);
+  return result;
+});
+const all = fit(groups);
+mkdirSync(values.out as string, { recursive: true });
+const file = join(values.out as string, `${model}.json`);
+writeFileSync(file, `${JSON.stringify({ model, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, held_out: heldOut }, null, 1)}\n`);
+process.stderr.write(`${file}\n`);
+console.log(`${model}: constants fitted on all seven domains ${JSON.stringify(all)}`);

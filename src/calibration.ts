@@ -1,0 +1,67 @@
+/**
+ * Confidence and "unknown" that adapt to the user's own classes, training-free: each stored example of a
+ * class with two or more is scored against the prototypes with itself left out (a leave-one-out over the
+ * stored examples), and those held-out answers, whose truth is known, set the softmax temperature and the
+ * "unknown" threshold. Both are shrunk towards the model's constants (measured by leave-one-domain-out on
+ * the development domains, `npm run eval:docs`) with a weight counted in held-out examples, so a handful of
+ * examples cannot swing them far; with one example per class the model's constants stand alone.
+ */
+
+/** A stored example scored against every class prototype, its own class recomputed without it. */
+export interface HeldOutScore {
+  /** Similarity to each class, in the head's class order. */
+  sims: Float64Array;
+  /** Index of the example's own class. */
+  truth: number;
+}
+
+/** Log-spaced candidate temperatures around the prior: from a tenth of it to ten times it. */
+const STEPS = 48;
+
+/**
+ * The temperature that best explains the held-out answers: it minimises their negative log-likelihood
+ * under the softmax plus `weight * (ln T - ln prior)^2`, the cost of moving away from the prior (a
+ * log-normal prior on T; temperature scaling, Guo et al. 2017, fitted on the user's own examples).
+ */
+export function fitTemperature(heldOut: readonly HeldOutScore[], prior: number, weight: number): number {
+  if (heldOut.length === 0) return prior;
+  const lnPrior = Math.log(prior);
+  let best = prior;
+  let bestCost = Infinity;
+  for (let step = 0; step <= STEPS; step++) {
+    const lnT = lnPrior + Math.log(10) * ((2 * step) / STEPS - 1);
+    const t = Math.exp(lnT);
+    let cost = weight * (lnT - lnPrior) ** 2;
+    for (const { sims, truth } of heldOut) cost += negativeLogLikelihood(sims, truth, t);
+    if (cost < bestCost) [best, bestCost] = [t, cost];
+  }
+  return best;
+}
+
+/**
+ * The similarity under which a query is "unknown": `spread` standard deviations under the mean similarity
+ * of held-out examples to their own class (how close this user's genuine examples come), blended with the
+ * model's `prior` threshold as `weight` examples.
+ */
+export function fitThreshold(heldOut: readonly HeldOutScore[], prior: number, weight: number, spread: number): number {
+  const n = heldOut.length;
+  if (n === 0) return prior;
+  let sum = 0;
+  let sumSq = 0;
+  for (const { sims, truth } of heldOut) {
+    const s = sims[truth] as number;
+    sum += s;
+    sumSq += s * s;
+  }
+  const mean = sum / n;
+  const sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+  return (n * (mean - spread * sd) + weight * prior) / (n + weight);
+}
+
+function negativeLogLikelihood(sims: Float64Array, truth: number, temperature: number): number {
+  let max = -Infinity;
+  for (const s of sims) max = Math.max(max, s);
+  let total = 0;
+  for (const s of sims) total += Math.exp((s - max) / temperature);
+  return Math.log(total) - ((sims[truth] as number) - max) / temperature;
+}
