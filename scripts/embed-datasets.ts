@@ -1,10 +1,12 @@
 /**
  * Embeds every development image once per model and variant into the persistent embedding cache, so the
  * evaluation and research scripts (`fewshot eval --cache`, `scripts/variants.ts`) run in seconds afterwards.
- * `flip` embeds the horizontally mirrored image (for flip averaging).
+ * `flip` embeds the horizontally mirrored image (for flip averaging); `augment` the average of the views that
+ * stored examples get (`EmbedOptions.augment`).
  *
  *   npx tsx scripts/embed-datasets.ts [--model mobilenet_v2_100,mobilenet_v1_025] [--variants plain,flip]
  *     [--sets caltech101,omniglot,...]   (only these folders of the datasets; default every development image)
+ *     [--max-classes 200]                (with --sets: the first N classes of each, as scripts/lodo.ts reads them)
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,23 +23,29 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v1_025,mobilenet_v2_100' },
     variants: { type: 'string', default: 'plain,flip' },
     sets: { type: 'string' },
+    'max-classes': { type: 'string' },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const files = values.sets
-  ? values.sets.split(',').flatMap((dir) => scanImageClasses(join(datasetsDir(), dir)).flatMap((c) => c.items))
+  ? values.sets.split(',').flatMap((dir) =>
+      scanImageClasses(join(datasetsDir(), dir))
+        .slice(0, Number(values['max-classes'] ?? Infinity))
+        .flatMap((c) => c.items),
+    )
   : developmentImages(datasetsDir());
 log(`${files.length} development images`);
 for (const model of (values.model as string).split(',')) {
   if (!isModelName(model)) throw new Error(`unknown model ${model}`);
   const embedder = await loadNodeEmbedder({ model });
   for (const variant of (values.variants as string).split(',')) {
-    const cache = await EmbeddingCache.open(defaultCacheDir(), `${model}@${MODELS[model].version}${variant === 'flip' ? '+flip' : ''}`, MODELS[model].dim);
+    const cache = await EmbeddingCache.open(defaultCacheDir(), `${model}@${MODELS[model].version}${variant === 'plain' ? '' : `+${variant}`}`, MODELS[model].dim);
     const started = performance.now();
     for (let i = 0; i < files.length; i += 256) {
       const chunk = files.slice(i, i + 256);
-      await embedFiles(embedder, chunk, cache, variant === 'flip' ? async (p) => mirrorImage(decodeImage(await readFile(p))) : undefined);
+      const mirrored = async (p: string) => mirrorImage(decodeImage(await readFile(p)));
+      await embedFiles(embedder, chunk, cache, variant === 'flip' ? mirrored : undefined, variant === 'augment' ? { augment: true } : undefined);
       if (i % 2048 === 0) {
         await cache.save();
         log(`${model} ${variant}: ${Math.min(i + 256, files.length)}/${files.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -30,8 +30,12 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '150' },
     out: { type: 'string', default: 'docs/lodo' },
+    augment: { type: 'boolean', default: false },
+    'max-classes': { type: 'string', default: '200' },
   },
 });
+/** Stored examples embedded with `EmbedOptions.augment` (cache variant `augment`, `npm run embed:dev`). */
+const AUGMENT = values.augment === true;
 const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 const spec = MODELS[model];
@@ -63,10 +67,23 @@ interface Episode {
 type Group = { domain: string; ways: number; shots: number; episodes: Episode[] };
 
 let nextId = 0;
-const average = (c: EmbeddedClass) => c.items.map((x, i) => x.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2));
+/** One image's embeddings: as the classifier stores it (`support`), as it classifies it (`query`), and plain. */
+interface Image {
+  support: Float32Array;
+  query: Float32Array;
+  plain: Float32Array;
+}
+const imagesOf = (c: EmbeddedClass): Image[] =>
+  c.items.map((plain, i) => {
+    const query = plain.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2);
+    return { plain, query, support: AUGMENT ? (c.augmented[i] as Float32Array) : query };
+  });
 
-/** Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1. */
-function episodesOf(domain: string, classes: Float32Array[][], ways: number, shots: number): Episode[] {
+/**
+ * Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1.
+ * The plain prototype (no flip, no transform) runs on the same episodes, as in `fewshot eval`.
+ */
+function episodesOf(classes: Image[][], ways: number, shots: number): Episode[] {
   const random = seededRandom(1009 * ways + shots);
   const raw = { ...headOptions(spec), temperature: 1, temperatureGrowth: 0, unknownThreshold: null, calibrationWeight: null };
   const plainOptions = headOptions(spec, { transform: 'plain' });
@@ -75,14 +92,14 @@ function episodesOf(domain: string, classes: Float32Array[][], ways: number, sho
     const picked = sample(classes.map((items, i) => ({ i, items })), Math.min(classes.length, 2 * ways), random);
     const head = new FewShotHead(raw);
     const plain = new FewShotHead(plainOptions);
-    const queries: { v: Float32Array; truth: number }[] = [];
+    const queries: { image: Image; truth: number }[] = [];
     picked.forEach((c, k) => {
       const items = sample(c.items, (k < ways ? shots : 0) + QUERIES, random);
-      items.forEach((v, j) => {
+      items.forEach((image, j) => {
         if (k < ways && j < shots) {
-          head.add(`${k}/${j}`, String(k), v);
-          plain.add(`${k}/${j}`, String(k), v);
-        } else queries.push({ v, truth: k < ways ? k : -1 });
+          head.add(`${k}/${j}`, String(k), image.support);
+          plain.add(`${k}/${j}`, String(k), image.plain);
+        } else queries.push({ image, truth: k < ways ? k : -1 });
       });
     });
     const heldOut = head.heldOutScores();
@@ -90,9 +107,9 @@ function episodesOf(domain: string, classes: Float32Array[][], ways: number, sho
     const ownMean = own.reduce((a, b) => a + b, 0) / Math.max(1, own.length);
     const ownSd = Math.sqrt(own.reduce((a, b) => a + (b - ownMean) ** 2, 0) / Math.max(1, own.length));
     let plainRight = 0;
-    for (const q of queries) if (q.truth >= 0) plainRight += Number(plain.classify(q.v).label === String(q.truth));
+    for (const q of queries) if (q.truth >= 0) plainRight += Number(plain.classify(q.image.plain).label === String(q.truth));
     const scored = queries.map((q) => {
-      const sims = head.prototypeSimilarities(q.v);
+      const sims = head.prototypeSimilarities(q.image.query);
       return { sims, truth: q.truth, best: Math.max(...sims), correct: argmax(sims) === q.truth };
     });
     return { id: nextId++, ways, shots, queries: scored, heldOut, ownMean, ownSd, plainRight };
@@ -215,13 +232,15 @@ function judge(domain: string, groups: Group[], c: Constants): DomainResult {
   };
 }
 
-const domains = await loadDevDomains(model);
+// Omniglot's first 200 of 659 characters (4,000 images): every other domain has 40 classes or fewer, and the
+// augmented views of every image are embedded for --augment.
+const domains = await loadDevDomains(model, Number(values['max-classes']));
 const groups: Group[] = [];
 for (const [domain, classes] of Object.entries(domains)) {
-  const vectors = classes.map(average);
+  const images = classes.map(imagesOf);
   for (const { ways, shots } of SETTINGS) {
-    if (vectors.length <= ways || vectors.some((v) => v.length < shots + QUERIES)) continue;
-    groups.push({ domain, ways, shots, episodes: episodesOf(domain, vectors, ways, shots) });
+    if (images.length <= ways || images.some((v) => v.length < shots + QUERIES)) continue;
+    groups.push({ domain, ways, shots, episodes: episodesOf(images, ways, shots) });
     process.stderr.write(`${model} ${domain} ${ways}-way ${shots}-shot: ${groups.at(-1)!.episodes.length} episodes\n`);
   }
 }

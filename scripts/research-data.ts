@@ -11,24 +11,32 @@ export interface EmbeddedClass {
   items: Float32Array[];
   /** Embeddings of the mirrored images, same order (empty when not embedded yet). */
   flipped: Float32Array[];
+  /** Embeddings with `EmbedOptions.augment`, same order (empty when not embedded yet). */
+  augmented: Float32Array[];
 }
 
 export type DevSet = keyof typeof DEV_SETS;
 export type DevDomain = keyof typeof DEV_DOMAINS;
 
 /** The seven development domains of a model from the cache (`scripts/embed-datasets.ts`). */
-export function loadDevDomains(model: ModelName): Promise<Record<DevDomain, EmbeddedClass[]>> {
-  return loadDevSets(model, DEV_DOMAINS);
+export function loadDevDomains(model: ModelName, maxClasses = Infinity): Promise<Record<DevDomain, EmbeddedClass[]>> {
+  return loadDevSets(model, DEV_DOMAINS, maxClasses);
 }
 
 /** Every development set of a model from the cache; fails when an image was never embedded. */
 export async function loadDevSets<Name extends string = DevSet>(
   model: ModelName,
   folders: Record<Name, string> = DEV_SETS as unknown as Record<Name, string>,
+  maxClasses = Infinity,
 ): Promise<Record<Name, EmbeddedClass[]>> {
   const spec = MODELS[model];
   const plain = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}`, spec.dim);
   const flip = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+flip`, spec.dim);
+  const augment = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+augment`, spec.dim);
+  const optional = async (cache: EmbeddingCache, paths: string[]) => {
+    const found = await Promise.all(paths.map((p) => cache.get(p)));
+    return found.every(Boolean) ? (found as Float32Array[]) : [];
+  };
   const get = async (cache: EmbeddingCache, path: string) => {
     const v = await cache.get(path);
     if (!v) throw new Error(`${path} is not in the embedding cache: run npx tsx scripts/embed-datasets.ts first.`);
@@ -37,12 +45,11 @@ export async function loadDevSets<Name extends string = DevSet>(
   const out = {} as Record<Name, EmbeddedClass[]>;
   for (const [name, dir] of Object.entries(folders) as [Name, string][]) {
     out[name] = await Promise.all(
-      scanImageClasses(join(datasetsDir(), dir)).map(async (c) => ({
+      scanImageClasses(join(datasetsDir(), dir)).slice(0, maxClasses).map(async (c) => ({
         name: c.name,
         items: await Promise.all(c.items.map((p) => get(plain, p))),
-        flipped: (await Promise.all(c.items.map((p) => flip.get(p)))).every(Boolean)
-          ? await Promise.all(c.items.map((p) => get(flip, p)))
-          : [],
+        flipped: await optional(flip, c.items),
+        augmented: await optional(augment, c.items),
       })),
     );
   }
