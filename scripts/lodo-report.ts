@@ -7,25 +7,9 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { el, line, markdownTable, percent, svgDocument, text } from './accuracy-report.js';
-
-interface Setting {
-  ways: number;
-  shots: number;
-  accuracy: number;
-  plain: number;
-  ece: number;
-  falseUnknown: number;
-  caught: number;
-  curve: [number, number][];
-}
-interface Lodo {
-  model: string;
-  episodes: number;
-  budget: number;
-  constants: Record<string, number>;
-  held_out: { domain: string; settings: Setting[] }[];
-}
+import type { LodoResult as Lodo, LodoSetting as Setting } from './lodo.js';
 
 const DASH = '–';
 const ECE_SETTINGS = [2, 5, 20].flatMap((ways) => [1, 5].map((shots) => ({ ways, shots })));
@@ -50,7 +34,7 @@ export function lodoTable(lodo: Lodo): string {
     'mean',
     meanAcc(5, 1),
     meanAcc(5, 5),
-    ...ECE_SETTINGS.map(({ ways, shots }) => pooled(ways, shots, 'ece').toFixed(3)),
+    ...ECE_SETTINGS.map(({ ways, shots }) => (Number.isNaN(pooled(ways, shots, 'ece')) ? DASH : pooled(ways, shots, 'ece').toFixed(3))),
     `${percent(pooled(5, 1, 'caught'))} (${percent(pooled(5, 1, 'falseUnknown'))})`,
     `${percent(pooled(5, 5, 'caught'))} (${percent(pooled(5, 5, 'falseUnknown'))})`,
   ]);
@@ -99,12 +83,27 @@ export function tradeOffSvg(lodo: Lodo): string {
   return svgDocument(width, height, `${lodo.model}: unknown trade-off, leave one domain out`, body);
 }
 
+/** Left-out mean accuracy per model with `augment` and without, on the same episodes (`--stored flip`). */
+export function augmentTable(augmented: Lodo[], flipOnly: Lodo[]): string | null {
+  const rows = augmented.flatMap((a) => {
+    const f = flipOnly.find((x) => x.model === a.model);
+    if (!f) return [];
+    const at = (l: Lodo, shots: number, key: 'accuracy' | 'plain') => mean(l.held_out.map((d) => find(d.settings, 5, shots)![key]));
+    return [[a.model, ...[1, 5].flatMap((shots) => [percent(at(a, shots, 'accuracy')), percent(at(f, shots, 'accuracy')), percent(at(a, shots, 'plain'))])]];
+  });
+  if (rows.length === 0) return null;
+  const header = ['model', '5w1s six views', '5w1s flip only', '5w1s plain', '5w5s six views', '5w5s flip only', '5w5s plain'];
+  return markdownTable(header, ['l', ...header.slice(1).map((): 'r' => 'r')], rows);
+}
+
 function main(): void {
   const root = join(import.meta.dirname, '..');
   const dir = join(root, 'docs', 'lodo');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
   if (files.length === 0) throw new Error(`no results in ${dir}: run npx tsx scripts/lodo.ts first`);
-  const results = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Lodo);
+  const all = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Lodo);
+  const results = all.filter((r) => r.stored === 'augment');
+  const withoutAugment = all.filter((r) => r.stored !== 'augment');
   const sections = results.map((r) => {
     writeFileSync(join(root, 'docs', `unknown-tradeoff-${r.model}.svg`), tradeOffSvg(r));
     const c = r.constants;
@@ -116,6 +115,7 @@ function main(): void {
       lodoTable(r),
     ].join('\n');
   });
+  const comparison = augmentTable(results, withoutAugment);
   writeFileSync(
     join(root, 'docs', 'lodo-tables.md'),
     [
@@ -126,9 +126,10 @@ function main(): void {
       '(known-class queries answered "unknown"), in percent, where the domain has classes to spare.',
       '',
       ...sections,
+      ...(comparison ? ['### Stored examples: six views (default) or the image and its mirror only', '', comparison] : []),
     ].join('\n'),
   );
   process.stderr.write('wrote docs/lodo-tables.md and docs/unknown-tradeoff-*.svg\n');
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -12,7 +12,7 @@
  *   3. "unknown" threshold and spread: the most strangers caught on average while false "unknown" stays at or
  *      under 10% in every fitted domain and setting.
  *
- *   npx tsx scripts/lodo.ts [--model mobilenet_v2_100] [--episodes 150] [--out docs/lodo]
+ *   npx tsx scripts/lodo.ts [--model mobilenet_v2_100] [--episodes 150] [--out docs/lodo] [--stored augment|flip]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,12 +30,16 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '150' },
     out: { type: 'string', default: 'docs/lodo' },
-    augment: { type: 'boolean', default: false },
+    stored: { type: 'string', default: 'augment' },
     'max-classes': { type: 'string', default: '200' },
   },
 });
-/** Stored examples embedded with `EmbedOptions.augment` (cache variant `augment`, `npm run embed:dev`). */
-const AUGMENT = values.augment === true;
+/**
+ * How stored examples are embedded: `augment` as the classifier does by default (`EmbedOptions.augment`, cache
+ * variant `augment`: `npm run embed:dev -- --variants augment`), or `flip` (`augment: false`).
+ */
+if (values.stored !== 'augment' && values.stored !== 'flip') throw new Error('--stored takes augment or flip');
+const AUGMENT = values.stored === 'augment';
 const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 const spec = MODELS[model];
@@ -191,20 +195,35 @@ function fit(groups: Group[]): Constants {
   return allowed.length ? argmin(allowed, (c) => -meanCaught(c)) : { ...prior, calibrationWeight, unknownSpread: 2, unknownThreshold: -1 };
 }
 
+/** One setting measured on a domain left out. */
+export interface LodoSetting {
+  ways: number;
+  shots: number;
+  accuracy: number;
+  plain: number;
+  ece: number;
+  falseUnknown: number;
+  caught: number;
+  /** The trade-off as the threshold constant moves: [false unknown, strangers caught] pairs. */
+  curve: [number, number][];
+}
+
 interface DomainResult {
   domain: string;
   constants: Constants;
-  settings: {
-    ways: number;
-    shots: number;
-    accuracy: number;
-    plain: number;
-    ece: number;
-    falseUnknown: number;
-    caught: number;
-    /** The trade-off as the threshold constant moves: [false unknown, strangers caught] pairs. */
-    curve: [number, number][];
-  }[];
+  settings: LodoSetting[];
+}
+
+/** The `docs/lodo/<model>.json` file. */
+export interface LodoResult {
+  model: string;
+  /** How stored examples were embedded: `augment` (the default) or `flip`. */
+  stored: string;
+  episodes: number;
+  queries: number;
+  budget: number;
+  constants: Constants;
+  held_out: DomainResult[];
 }
 
 function judge(domain: string, groups: Group[], c: Constants): DomainResult {
@@ -252,7 +271,8 @@ const heldOut = names.map((domain) => {
 });
 const all = fit(groups);
 mkdirSync(values.out as string, { recursive: true });
-const file = join(values.out as string, `${model}.json`);
-writeFileSync(file, `${JSON.stringify({ model, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, held_out: heldOut }, null, 1)}\n`);
+const file = join(values.out as string, `${model}${AUGMENT ? '' : '-flip'}.json`);
+const result: LodoResult = { model, stored: values.stored as string, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, held_out: heldOut };
+writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
 process.stderr.write(`${file}\n`);
 console.log(`${model}: constants fitted on all seven domains ${JSON.stringify(all)}`);
