@@ -162,7 +162,6 @@ program
   .option('--k <n>', 'neighbours for --head knn', integer, 10)
   .option('--plain', 'plain cosine instead of the centred transform', false)
   .option('--no-flip', 'do not average embeddings with the mirror image')
-  .option('--no-augment', 'stored examples: embed the image once instead of averaging its views')
   .option('--no-peer', 'skip the peer (@tensorflow-models/knn-classifier)')
   .option('--cache <dir>', 'keep embeddings in this folder between runs (env FEWSHOT_CACHE)', process.env.FEWSHOT_CACHE)
   .action(async (o: EvalCommandOptions) => {
@@ -171,11 +170,7 @@ program
     const embedder = await loadNodeEmbedder({ model });
     if (o.peer) await useWasmBackend();
     const caches = o.cache
-      ? {
-          plainCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}`, spec.dim),
-          flipCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}+flip`, spec.dim),
-          augmentCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}+augment`, spec.dim),
-        }
+      ? { plainCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}`, spec.dim), flipCache: await EmbeddingCache.open(o.cache, `${model}@${spec.version}+flip`, spec.dim) }
       : {};
     const r = await runEval(embedder, {
       data: o.data,
@@ -186,7 +181,6 @@ program
       seed: o.seed,
       head: { kind: o.head, k: o.k, ...(o.plain ? { transform: 'plain' as const } : {}) },
       flip: o.flip,
-      augment: o.augment,
       peer: o.peer,
       ...caches,
       onProgress: (message) => {
@@ -195,7 +189,6 @@ program
     });
     await caches.plainCache?.save();
     await caches.flipCache?.save();
-    await caches.augmentCache?.save();
     if (!json && process.stderr.isTTY) process.stderr.write('\n');
     emit(r, describeEval(r));
   });
@@ -211,7 +204,6 @@ interface EvalCommandOptions {
   k: number;
   plain: boolean;
   flip: boolean;
-  augment: boolean;
   peer: boolean;
   cache?: string;
 }

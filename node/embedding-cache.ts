@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { EmbedOptions, Embedder } from '../src/embedder.js';
+import type { Embedder } from '../src/embedder.js';
 
 interface Entry {
   row: number;
@@ -85,13 +85,12 @@ export async function embedFiles(
   paths: readonly string[],
   cache?: EmbeddingCache,
   load: (path: string) => Promise<Parameters<Embedder['embed']>[0]> = (path) => readFile(path),
-  options?: EmbedOptions,
 ): Promise<Float32Array[]> {
   const found = await Promise.all(paths.map((p) => cache?.get(p)));
   const missing = [...new Set(paths.filter((_, i) => !found[i]))];
   const fresh = new Map<string, Float32Array>();
   if (missing.length > 0) {
-    const vectors = await embedder.embedBatch(await Promise.all(missing.map(load)), options);
+    const vectors = await embedder.embedBatch(await Promise.all(missing.map(load)));
     for (const [i, path] of missing.entries()) {
       fresh.set(path, vectors[i] as Float32Array);
       await cache?.set(path, vectors[i] as Float32Array);

@@ -27,14 +27,11 @@ export interface EvalOptions {
   head?: HeadSettings;
   /** Average each embedding with its mirror image's, as the classifier does by default. */
   flip?: boolean;
-  /** Support (stored) examples average several views, as the classifier does by default (`EmbedOptions.augment`). */
-  augment?: boolean;
   /** Also run the peer (`@tensorflow-models/knn-classifier`, k=3 and k=1); needs a tfjs backend here. */
   peer?: boolean;
   /** Embeddings kept between runs. */
   plainCache?: EmbeddingCache;
   flipCache?: EmbeddingCache;
-  augmentCache?: EmbeddingCache;
   onProgress?: (message: string) => void;
 }
 
@@ -83,8 +80,6 @@ export interface EvalResult {
   data: string;
   classes: number;
   flip: boolean;
-  /** Whether stored examples averaged several views (`EmbedOptions.augment`). */
-  augment: boolean;
   head: string;
   seed: number;
   queries: number;
@@ -129,7 +124,7 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
     );
   }
   const flip = options.flip ?? true;
-  const vectors = new Vectors(embedder, flip, options.augment ?? true, options.plainCache, options.flipCache, options.augmentCache);
+  const vectors = new Vectors(embedder, flip, options.plainCache, options.flipCache);
   const spec = embedder.spec;
   const ourOptions = headOptions(spec, options.head);
   const plainOptions = headOptions(spec, { transform: 'plain' });
@@ -156,11 +151,11 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
       const known = episode.queries.filter((q) => knownLabels.has(q.label));
       const unknown = episode.queries.filter((q) => !knownLabels.has(q.label));
       const paths = [...support, ...episode.queries].map((x) => x.item);
-      await vectors.load(paths, support.map((s) => s.item));
+      await vectors.load(paths);
       const ours = new FewShotHead(ourOptions);
       const plain = new FewShotHead(plainOptions);
       support.forEach((s, i) => {
-        ours.add(`s${i}`, s.label, vectors.stored(s.item));
+        ours.add(`s${i}`, s.label, vectors.ours(s.item));
         plain.add(`s${i}`, s.label, vectors.plain(s.item));
       });
       let right = 0;
@@ -223,7 +218,6 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
     data: options.data,
     classes: all.length,
     flip,
-    augment: options.augment ?? true,
     head: ourOptions.transform ? `${ourOptions.kind}, centred` : `${ourOptions.kind}, plain`,
     seed,
     queries,
@@ -237,9 +231,9 @@ export async function runEval(embedder: Embedder, options: EvalOptions): Promise
 /** Only Omniglot's official runs (`DIR/one_shot_runs`), with the same heads and options as `runEval`. */
 export async function runOfficialRuns(
   embedder: Embedder,
-  options: Pick<EvalOptions, 'data' | 'head' | 'flip' | 'augment' | 'peer' | 'plainCache' | 'flipCache' | 'augmentCache'>,
+  options: Pick<EvalOptions, 'data' | 'head' | 'flip' | 'peer' | 'plainCache' | 'flipCache'>,
 ): Promise<OfficialRunsResult | null> {
-  const vectors = new Vectors(embedder, options.flip ?? true, options.augment ?? true, options.plainCache, options.flipCache, options.augmentCache);
+  const vectors = new Vectors(embedder, options.flip ?? true, options.plainCache, options.flipCache);
   const peer = options.peer ? new PeerKnn() : null;
   return officialRuns(options.data, vectors, headOptions(embedder.spec, options.head), headOptions(embedder.spec, { transform: 'plain' }), peer);
 }
@@ -264,11 +258,11 @@ async function officialRuns(
       .split('\n')
       .map((line) => line.trim().split(/\s+/).map((p) => join(root, run, p.replace(/^run\d+\//, ''))) as [string, string]);
     const training = [...new Set(pairs.map(([, t]) => t))].sort();
-    await vectors.load([...training, ...pairs.map(([q]) => q)], training);
+    await vectors.load([...training, ...pairs.map(([q]) => q)]);
     const ours = new FewShotHead(ourOptions);
     const plain = new FewShotHead(plainOptions);
     training.forEach((t, i) => {
-      ours.add(`t${i}`, t, vectors.stored(t));
+      ours.add(`t${i}`, t, vectors.ours(t));
       plain.add(`t${i}`, t, vectors.plain(t));
     });
     for (const [query, answer] of pairs) {
@@ -297,32 +291,23 @@ async function officialRuns(
   };
 }
 
-/** Plain, (optionally) flip-averaged and augmented (stored examples) embeddings of files, embedded once each. */
+/** Plain and (optionally) flip-averaged embeddings of files, embedded once each. */
 class Vectors {
   private readonly plainVectors = new Map<string, Float32Array>();
   private readonly flipVectors = new Map<string, Float32Array>();
-  private readonly augmentedVectors = new Map<string, Float32Array>();
 
   constructor(
     private readonly embedder: Embedder,
     private readonly flip: boolean,
-    private readonly augment: boolean,
     private readonly plainCache?: EmbeddingCache,
     private readonly flipCache?: EmbeddingCache,
-    private readonly augmentCache?: EmbeddingCache,
   ) {}
 
   get count(): number {
     return this.plainVectors.size;
   }
 
-  /** Embeds `paths` as queries and `stored` (some of them) as stored examples too. */
-  async load(paths: string[], stored: string[]): Promise<void> {
-    if (this.augment) {
-      const todo = [...new Set(stored.filter((p) => !this.augmentedVectors.has(p)))];
-      const augmented = await embedFiles(this.embedder, todo, this.augmentCache, undefined, { augment: true });
-      todo.forEach((p, i) => this.augmentedVectors.set(p, augmented[i] as Float32Array));
-    }
+  async load(paths: string[]): Promise<void> {
     const missing = [...new Set(paths.filter((p) => !this.plainVectors.has(p)))];
     if (missing.length === 0) return;
     const plain = await embedFiles(this.embedder, missing, this.plainCache);
@@ -343,10 +328,5 @@ class Vectors {
 
   ours(path: string): Float32Array {
     return (this.flip ? this.flipVectors.get(path) : this.plainVectors.get(path)) as Float32Array;
-  }
-
-  /** A stored example's embedding, as the classifier makes it. */
-  stored(path: string): Float32Array {
-    return this.augment ? (this.augmentedVectors.get(path) as Float32Array) : this.ours(path);
   }
 }

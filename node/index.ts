@@ -37,8 +37,6 @@ export interface NodeClassifierOptions {
   head?: HeadSettings;
   /** Average each embedding with the mirror image's (default true; see `ClassifierParts.flip`). */
   flip?: boolean;
-  /** Stored examples average several views of their image (default true; see `ClassifierParts.augment`). */
-  augment?: boolean;
   /** Limits on image bytes and pixels (defaults: 20 MiB, 50 MP). */
   limits?: ImageLimits;
   /**
@@ -119,6 +117,5 @@ export async function createClassifier(options: NodeClassifierOptions): Promise<
     store,
     ...(options.head ? { head: options.head } : {}),
     ...(options.flip !== undefined ? { flip: options.flip } : {}),
-    ...(options.augment !== undefined ? { augment: options.augment } : {}),
   });
 }

@@ -1,8 +1,7 @@
 /**
  * Embeds every development image once per model and variant into the persistent embedding cache, so the
  * evaluation and research scripts (`fewshot eval --cache`, `scripts/variants.ts`) run in seconds afterwards.
- * `flip` embeds the horizontally mirrored image (for flip averaging); `augment` the average of the views that
- * stored examples get (`EmbedOptions.augment`).
+ * `flip` embeds the horizontally mirrored image (for flip averaging).
  *
  *   npx tsx scripts/embed-datasets.ts [--model mobilenet_v2_100,mobilenet_v1_025] [--variants plain,flip]
  *     [--sets caltech101,omniglot,...]   (only these folders of the datasets; default every development image)
@@ -40,12 +39,11 @@ for (const model of (values.model as string).split(',')) {
   if (!isModelName(model)) throw new Error(`unknown model ${model}`);
   const embedder = await loadNodeEmbedder({ model });
   for (const variant of (values.variants as string).split(',')) {
-    const cache = await EmbeddingCache.open(defaultCacheDir(), `${model}@${MODELS[model].version}${variant === 'plain' ? '' : `+${variant}`}`, MODELS[model].dim);
+    const cache = await EmbeddingCache.open(defaultCacheDir(), `${model}@${MODELS[model].version}${variant === 'flip' ? '+flip' : ''}`, MODELS[model].dim);
     const started = performance.now();
     for (let i = 0; i < files.length; i += 256) {
       const chunk = files.slice(i, i + 256);
-      const mirrored = async (p: string) => mirrorImage(decodeImage(await readFile(p)));
-      await embedFiles(embedder, chunk, cache, variant === 'flip' ? mirrored : undefined, variant === 'augment' ? { augment: true } : undefined);
+      await embedFiles(embedder, chunk, cache, variant === 'flip' ? async (p) => mirrorImage(decodeImage(await readFile(p))) : undefined);
       if (i % 2048 === 0) {
         await cache.save();
         log(`${model} ${variant}: ${Math.min(i + 256, files.length)}/${files.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -83,27 +83,12 @@ export function tradeOffSvg(lodo: Lodo): string {
   return svgDocument(width, height, `${lodo.model}: unknown trade-off, leave one domain out`, body);
 }
 
-/** Left-out mean accuracy per model with `augment` and without, on the same episodes (`--stored flip`). */
-export function augmentTable(augmented: Lodo[], flipOnly: Lodo[]): string | null {
-  const rows = augmented.flatMap((a) => {
-    const f = flipOnly.find((x) => x.model === a.model);
-    if (!f) return [];
-    const at = (l: Lodo, shots: number, key: 'accuracy' | 'plain') => mean(l.held_out.map((d) => find(d.settings, 5, shots)![key]));
-    return [[a.model, ...[1, 5].flatMap((shots) => [percent(at(a, shots, 'accuracy')), percent(at(f, shots, 'accuracy')), percent(at(a, shots, 'plain'))])]];
-  });
-  if (rows.length === 0) return null;
-  const header = ['model', '5w1s six views', '5w1s flip only', '5w1s plain', '5w5s six views', '5w5s flip only', '5w5s plain'];
-  return markdownTable(header, ['l', ...header.slice(1).map((): 'r' => 'r')], rows);
-}
-
 function main(): void {
   const root = join(import.meta.dirname, '..');
   const dir = join(root, 'docs', 'lodo');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
   if (files.length === 0) throw new Error(`no results in ${dir}: run npx tsx scripts/lodo.ts first`);
-  const all = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Lodo);
-  const results = all.filter((r) => r.stored === 'augment');
-  const withoutAugment = all.filter((r) => r.stored !== 'augment');
+  const results = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Lodo);
   const sections = results.map((r) => {
     writeFileSync(join(root, 'docs', `unknown-tradeoff-${r.model}.svg`), tradeOffSvg(r));
     const c = r.constants;
@@ -115,7 +100,6 @@ function main(): void {
       lodoTable(r),
     ].join('\n');
   });
-  const comparison = augmentTable(results, withoutAugment);
   writeFileSync(
     join(root, 'docs', 'lodo-tables.md'),
     [
@@ -126,7 +110,6 @@ function main(): void {
       '(known-class queries answered "unknown"), in percent, where the domain has classes to spare.',
       '',
       ...sections,
-      ...(comparison ? ['### Stored examples: six views (default) or the image and its mirror only', '', comparison] : []),
     ].join('\n'),
   );
   process.stderr.write('wrote docs/lodo-tables.md and docs/unknown-tradeoff-*.svg\n');

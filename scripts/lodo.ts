@@ -12,7 +12,7 @@
  *   3. "unknown" threshold and spread: the most strangers caught on average while false "unknown" stays at or
  *      under 10% in every fitted domain and setting.
  *
- *   npx tsx scripts/lodo.ts [--model mobilenet_v2_100] [--episodes 150] [--out docs/lodo] [--stored augment|flip]
+ *   npx tsx scripts/lodo.ts [--model mobilenet_v2_100] [--episodes 150] [--out docs/lodo]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,16 +30,9 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2_100' },
     episodes: { type: 'string', default: '150' },
     out: { type: 'string', default: 'docs/lodo' },
-    stored: { type: 'string', default: 'augment' },
     'max-classes': { type: 'string', default: '200' },
   },
 });
-/**
- * How stored examples are embedded: `augment` as the classifier does by default (`EmbedOptions.augment`, cache
- * variant `augment`: `npm run embed:dev -- --variants augment`), or `flip` (`augment: false`).
- */
-if (values.stored !== 'augment' && values.stored !== 'flip') throw new Error('--stored takes augment or flip');
-const AUGMENT = values.stored === 'augment';
 const model = values.model as string;
 if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 const spec = MODELS[model];
@@ -71,17 +64,13 @@ interface Episode {
 type Group = { domain: string; ways: number; shots: number; episodes: Episode[] };
 
 let nextId = 0;
-/** One image's embeddings: as the classifier stores it (`support`), as it classifies it (`query`), and plain. */
+/** One image's embeddings: flip-averaged, as the classifier makes them, and plain (no flip). */
 interface Image {
-  support: Float32Array;
-  query: Float32Array;
+  averaged: Float32Array;
   plain: Float32Array;
 }
 const imagesOf = (c: EmbeddedClass): Image[] =>
-  c.items.map((plain, i) => {
-    const query = plain.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2);
-    return { plain, query, support: AUGMENT ? (c.augmented[i] as Float32Array) : query };
-  });
+  c.items.map((plain, i) => ({ plain, averaged: plain.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2) }));
 
 /**
  * Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1.
@@ -101,7 +90,7 @@ function episodesOf(classes: Image[][], ways: number, shots: number): Episode[] 
       const items = sample(c.items, (k < ways ? shots : 0) + QUERIES, random);
       items.forEach((image, j) => {
         if (k < ways && j < shots) {
-          head.add(`${k}/${j}`, String(k), image.support);
+          head.add(`${k}/${j}`, String(k), image.averaged);
           plain.add(`${k}/${j}`, String(k), image.plain);
         } else queries.push({ image, truth: k < ways ? k : -1 });
       });
@@ -113,7 +102,7 @@ function episodesOf(classes: Image[][], ways: number, shots: number): Episode[] 
     let plainRight = 0;
     for (const q of queries) if (q.truth >= 0) plainRight += Number(plain.classify(q.image.plain).label === String(q.truth));
     const scored = queries.map((q) => {
-      const sims = head.prototypeSimilarities(q.image.query);
+      const sims = head.prototypeSimilarities(q.image.averaged);
       return { sims, truth: q.truth, best: Math.max(...sims), correct: argmax(sims) === q.truth };
     });
     return { id: nextId++, ways, shots, queries: scored, heldOut, ownMean, ownSd, plainRight };
@@ -217,8 +206,6 @@ interface DomainResult {
 /** The `docs/lodo/<model>.json` file. */
 export interface LodoResult {
   model: string;
-  /** How stored examples were embedded: `augment` (the default) or `flip`. */
-  stored: string;
   episodes: number;
   queries: number;
   budget: number;
@@ -271,8 +258,8 @@ const heldOut = names.map((domain) => {
 });
 const all = fit(groups);
 mkdirSync(values.out as string, { recursive: true });
-const file = join(values.out as string, `${model}${AUGMENT ? '' : '-flip'}.json`);
-const result: LodoResult = { model, stored: values.stored as string, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, held_out: heldOut };
+const file = join(values.out as string, `${model}.json`);
+const result: LodoResult = { model, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, held_out: heldOut };
 writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
 process.stderr.write(`${file}\n`);
 console.log(`${model}: constants fitted on all seven domains ${JSON.stringify(all)}`);

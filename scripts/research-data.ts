@@ -11,8 +11,6 @@ export interface EmbeddedClass {
   items: Float32Array[];
   /** Embeddings of the mirrored images, same order (empty when not embedded yet). */
   flipped: Float32Array[];
-  /** Embeddings with `EmbedOptions.augment`, same order (empty when not embedded yet). */
-  augmented: Float32Array[];
 }
 
 export type DevSet = keyof typeof DEV_SETS;
@@ -32,7 +30,6 @@ export async function loadDevSets<Name extends string = DevSet>(
   const spec = MODELS[model];
   const plain = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}`, spec.dim);
   const flip = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+flip`, spec.dim);
-  const augment = await EmbeddingCache.open(defaultCacheDir(), `${model}@${spec.version}+augment`, spec.dim);
   const optional = async (cache: EmbeddingCache, paths: string[]) => {
     const found = await Promise.all(paths.map((p) => cache.get(p)));
     return found.every(Boolean) ? (found as Float32Array[]) : [];
@@ -49,7 +46,6 @@ export async function loadDevSets<Name extends string = DevSet>(
         name: c.name,
         items: await Promise.all(c.items.map((p) => get(plain, p))),
         flipped: await optional(flip, c.items),
-        augmented: await optional(augment, c.items),
       })),
     );
   }

@@ -51,8 +51,6 @@ export interface BrowserClassifierOptions {
   head?: HeadSettings;
   /** Average each embedding with the mirror image's (default true). */
   flip?: boolean;
-  /** Stored examples average several views of their image (default true; see `ClassifierParts.augment`). */
-  augment?: boolean;
   limits?: ImageLimits;
 }
 
@@ -88,7 +86,6 @@ export async function createClassifier(options: BrowserClassifierOptions): Promi
     store,
     ...(options.head ? { head: options.head } : {}),
     ...(options.flip !== undefined ? { flip: options.flip } : {}),
-    ...(options.augment !== undefined ? { augment: options.augment } : {}),
   });
   if (store instanceof IndexedDbStore) {
     store.subscribe(options.userId, () => {

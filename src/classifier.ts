@@ -19,12 +19,6 @@ export interface ClassifierParts<Input = ImageInput> {
    * fastest classify.
    */
   flip?: boolean;
-  /**
-   * Stored examples average several views of their image (`EmbedOptions.augment`: the image and five crops,
-   * each mirrored; default true): more accuracy from one example (docs/ACCURACY.md) for about six times the
-   * embedding work when adding. Classifying is unchanged.
-   */
-  augment?: boolean;
 }
 
 /** What `addExample` returns. */
@@ -50,8 +44,6 @@ export interface ClassifierInfo {
   head: HeadKind;
   /** Whether embeddings average the image with its mirror image. */
   flip: boolean;
-  /** Whether stored examples average several views of their image. */
-  augment: boolean;
   /**
    * The softmax temperature and "unknown" threshold in force: the model's constants with one example per
    * class, fitted to the stored examples from two on (docs/ACCURACY.md).
@@ -75,8 +67,6 @@ export class FewShotClassifier<Input = ImageInput> {
     private readonly store: ExampleStore,
     private readonly head: FewShotHead,
     private readonly embedOptions: EmbedOptions,
-    /** How images to learn from are embedded: like queries, or with `augment`. */
-    private readonly addOptions: EmbedOptions,
   ) {}
 
   /**
@@ -86,8 +76,7 @@ export class FewShotClassifier<Input = ImageInput> {
   static async open<Input = ImageInput>(parts: ClassifierParts<Input>): Promise<FewShotClassifier<Input>> {
     const userId = checkUserId(parts.userId);
     const head = new FewShotHead(headOptions(parts.embedder.spec, parts.head ?? {}));
-    const flip = parts.flip ?? true;
-    const classifier = new FewShotClassifier<Input>(userId, parts.embedder, parts.store, head, { flip }, { flip, augment: parts.augment ?? true });
+    const classifier = new FewShotClassifier<Input>(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
     await classifier.reload();
     return classifier;
   }
@@ -121,7 +110,7 @@ export class FewShotClassifier<Input = ImageInput> {
   /** Learns several images of one label, embedded as a batch. All are validated before any is stored. */
   async addExamples(label: string, images: readonly Input[]): Promise<AddedExample[]> {
     const canonical = normalizeLabel(label);
-    const embeddings = await this.embedder.embedBatch(images, this.addOptions);
+    const embeddings = await this.embedder.embedBatch(images, this.embedOptions);
     return this.addEmbeddings(canonical, embeddings);
   }
 
@@ -236,7 +225,6 @@ export class FewShotClassifier<Input = ImageInput> {
       ...(this.embedder.runtime ? runtimeInfo(this.embedder.runtime) : {}),
       head: this.head.kind,
       flip: this.embedOptions.flip === true,
-      augment: this.addOptions.augment === true,
       calibration: this.head.calibration,
       classes: this.head.listClasses().length,
       examples: this.head.size,

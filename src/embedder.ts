@@ -25,24 +25,7 @@ export interface EmbedOptions {
    * Both images go through the network in one batch.
    */
   flip?: boolean;
-  /**
-   * Average several views of each image (more work per image, for stored examples: adding is rare): the
-   * whole image and {@link AUGMENT_CROPS} crops, each with its mirror image. Implies `flip`.
-   */
-  augment?: boolean;
 }
-
-/**
- * The crops `augment` adds, as `[top, left, bottom, right]` fractions of the image: the four corners and the
- * centre at 80% of each side (the classic ten-crop views, Krizhevsky et al. 2012, at a milder scale).
- */
-export const AUGMENT_CROPS: readonly (readonly [number, number, number, number])[] = [
-  [0, 0, 0.8, 0.8],
-  [0, 0.2, 0.8, 1],
-  [0.2, 0, 1, 0.8],
-  [0.2, 0.2, 1, 1],
-  [0.1, 0.1, 0.9, 0.9],
-];
 
 /**
  * Turns images into embedding vectors with a frozen MobileNet. `Input` is what it accepts: the core's
@@ -177,7 +160,6 @@ class MobileNetEmbedder implements Embedder {
   }
 
   async embedBatch(inputs: readonly ImageInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    if (options.augment === true) return this.embedViews(inputs);
     const out: Float32Array[] = [];
     const flip = options.flip === true;
     // Eight images per network call: with flips, four images and their mirrors.
@@ -200,28 +182,6 @@ class MobileNetEmbedder implements Embedder {
       for (let i = 0; i < chunk.length; i++) {
         out.push(checkEmbedding(flat.slice(i * this.spec.dim, (i + 1) * this.spec.dim)));
       }
-    }
-    return out;
-  }
-
-  /** One image at a time: its views (whole, crops, all mirrored too) in one network call, averaged. */
-  private async embedViews(inputs: readonly ImageInput[]): Promise<Float32Array[]> {
-    const boxes = [[0, 0, 1, 1], ...AUGMENT_CROPS].map((b) => [...b]);
-    const out: Float32Array[] = [];
-    for (const input of inputs) {
-      const pixels = toPixels(input, this.limits);
-      const result = tf.tidy(() => {
-        const image = tf.expandDims(rgbTensor(pixels), 0) as tf.Tensor4D;
-        // cropAndResize samples the box corners exactly, as resizeBilinear with alignCorners does for the whole image.
-        const views = tf.image.cropAndResize(image, boxes, new Array<number>(boxes.length).fill(0), [INPUT_SIZE, INPUT_SIZE]);
-        return tf.mean(this.network.run(tf.concat([views, tf.reverse(views, 2)])), 0) as tf.Tensor1D;
-      });
-      const flat = (await result.data()) as Float32Array;
-      result.dispose();
-      if (flat.length !== this.spec.dim) {
-        throw new FewshotError('MODEL_MISMATCH', `The ${this.spec.name} weights give ${flat.length}-d embeddings, expected ${this.spec.dim}: wrong model files?`);
-      }
-      out.push(checkEmbedding(flat));
     }
     return out;
   }
@@ -262,19 +222,13 @@ function toPixels(input: ImageInput, limits: ImageLimits): RgbImage | tf.Tensor3
 
 /** Called inside tidy: one image to a [224, 224, 3] float tensor of 0..255 values. */
 function resized(pixels: RgbImage | tf.Tensor3D): tf.Tensor3D {
-  const image = rgbTensor(pixels);
-  if (image.shape[0] === INPUT_SIZE && image.shape[1] === INPUT_SIZE) return image;
-  // alignCorners=true, as @tensorflow-models/mobilenet does, so embeddings match the reference pipeline.
-  return tf.image.resizeBilinear(image, [INPUT_SIZE, INPUT_SIZE], true);
-}
-
-/** Called inside tidy: an image as a float [height, width, 3] tensor of 0..255 values. */
-function rgbTensor(pixels: RgbImage | tf.Tensor3D): tf.Tensor3D {
   let image: tf.Tensor3D =
     pixels instanceof tf.Tensor ? tf.cast(pixels, 'float32') : tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'float32');
   if (image.shape[2] === 1) image = tf.tile(image, [1, 1, 3]);
   if (image.shape[2] === 4) image = tf.slice(image, [0, 0, 0], [-1, -1, 3]);
-  return image;
+  if (image.shape[0] === INPUT_SIZE && image.shape[1] === INPUT_SIZE) return image;
+  // alignCorners=true, as @tensorflow-models/mobilenet does, so embeddings match the reference pipeline.
+  return tf.image.resizeBilinear(image, [INPUT_SIZE, INPUT_SIZE], true);
 }
 
 function checkEmbedding(vector: Float32Array): Float32Array {

@@ -98,7 +98,6 @@ function openClassifier(c: AppContext): Promise<FewShotClassifier> {
     embedder: lazyEmbedder(c.env),
     store: new KvStore(c.env.EXAMPLES, (work) => c.executionCtx.waitUntil(work)),
     flip: c.env.FLIP !== 'false',
-    augment: c.env.AUGMENT !== 'false',
   });
 }
 

@@ -10,8 +10,6 @@ export interface Env {
   MODEL?: string;
   /** `"false"` turns off mirror-image averaging: half the CPU per image, about 1 point less accuracy. */
   FLIP?: string;
-  /** `"false"`: stored examples embed their image once, not its six views (six times less CPU per add, less 1-shot accuracy). */
-  AUGMENT?: string;
   /** Most examples one user may store (default 500). Bounds KV work per request; see README. */
   MAX_EXAMPLES_PER_USER?: string;
   /** Largest request body accepted, in bytes (default 8 MiB). */
