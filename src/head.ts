@@ -41,12 +41,10 @@ export interface HeadOptions {
 const MAX_HELD_OUT = 256;
 
 /**
- * The default transform, chosen on the development data (docs/ACCURACY.md lists every variant tried):
- * power 0.5, then centring on the user's examples blended with the model's reference mean counted as
- * 20 examples.
+ * The default transform's power, chosen on Caltech-101 and Omniglot (docs/ACCURACY.md lists every variant
+ * tried). The weight of the reference mean in the centre is per model (`ModelSpec.centringPrior`).
  */
 export const DEFAULT_POWER = 0.5;
-export const DEFAULT_PRIOR = 20;
 
 /**
  * Training-free feature post-processing, applied to stored examples and queries alike:

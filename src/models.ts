@@ -22,6 +22,11 @@ export interface ModelSpec {
   /** SHA-256 of a single-file model (`.tflite`): `fetch-model` refuses other bytes. */
   readonly sha256?: string;
   /**
+   * Weight of the reference mean in the centre of the default head's transform, in examples
+   * (`FeatureTransform.prior`): chosen by leave-one-domain-out for 1-shot accuracy (scripts/lodo.ts).
+   */
+  readonly centringPrior: number;
+  /**
    * Softmax temperature over the head's (centred) cosine similarities with one example per class; from two on,
    * the head fits it to the user's own examples (src/calibration.ts). Chosen by leave-one-domain-out
    * (scripts/lodo.ts, docs/ACCURACY.md).
@@ -61,10 +66,11 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     officialQuery: '',
     // npx tsx scripts/lodo.ts --model mobilenet_v2_100: fitted on all seven development domains, judged on each
     // one left out (docs/lodo-tables.md); plain head: npm run calibrate -- --model mobilenet_v2_100.
-    temperature: 0.095,
+    centringPrior: 2,
+    temperature: 0.11,
     temperatureGrowth: 0,
     plainTemperature: 0.025,
-    unknownThreshold: 0.05,
+    unknownThreshold: -0.1,
     calibrationWeight: 1,
     unknownSpread: 1.5,
     version: 1,
@@ -79,12 +85,12 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     file: 'model.json',
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
-    // npx tsx scripts/lodo.ts --model mobilenet_v1_025 (docs/lodo-tables.md). At one example per class no threshold
-    // keeps false "unknown" within 10% on every domain and catches anything: it fires from two examples on.
-    temperature: 0.115,
+    // npx tsx scripts/lodo.ts --model mobilenet_v1_025 (docs/lodo-tables.md).
+    centringPrior: 10,
+    temperature: 0.135,
     temperatureGrowth: 0,
     plainTemperature: 0.02,
-    unknownThreshold: -0.21,
+    unknownThreshold: 0.03,
     calibrationWeight: 1,
     unknownSpread: 1,
     version: 1,
@@ -103,11 +109,12 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     sha256: 'bbbb4c51a55a53905af1daec995ca1aae355046f8839bb8c9f5ce9271394bc40',
     // npx tsx scripts/lodo.ts --model mobilenet_v3_small_075 (docs/lodo-tables.md); plain head: npm run calibrate
     // -- --model mobilenet_v3_small_075 (worst ECE 0.134, mean 0.049).
-    temperature: 0.095,
+    centringPrior: 2,
+    temperature: 0.11,
     temperatureGrowth: 0,
     plainTemperature: 0.025,
-    unknownThreshold: 0.02,
-    calibrationWeight: 2,
+    unknownThreshold: -0.12,
+    calibrationWeight: 1,
     unknownSpread: 1,
     version: 1,
   },

@@ -143,6 +143,7 @@ describe('calibration defaults', () => {
       expect(o.temperatureGrowth).toBe(spec.temperatureGrowth);
       expect(o.unknownThreshold).toBe(spec.unknownThreshold);
       expect(o.transform?.referenceMean).toHaveLength(spec.dim);
+      expect(o.transform?.prior).toBe(spec.centringPrior);
       // A temperature set by hand is used as it is; the plain head has no transform and no unknown.
       expect(headOptions(spec, { temperature: 0.1 }).temperatureGrowth).toBe(0);
       expect(headOptions(spec, { transform: 'plain' })).toMatchObject({ temperature: spec.plainTemperature, unknownThreshold: null });
