@@ -45,8 +45,6 @@ const sets = await loadDevSets(model);
 interface Query {
   /** Similarities to each class, for re-scoring under any temperature. */
   sims: Float64Array;
-  /** Mean similarity between the episode's class prototypes. */
-  affinity: number;
   truth: number;
   known: boolean;
 }
@@ -74,14 +72,13 @@ function runSetting(set: DevSet, ways: number, shots: number): Query[] {
     const head = new FewShotHead(options);
     episode.support.filter((s) => known.has(s.label)).forEach((s, i) => head.add(`s${i}`, s.label, s.item));
     const order = head.listClasses().map((c) => c.label);
-    const affinity = head.affinity;
     for (const q of episode.queries) {
       const p = head.classify(q.item);
       const sims = new Float64Array(order.length);
       // With T = 1 the scores are exp(sim - max) / Z, so log ratios give back the similarities.
       const best = p.scores[0]!;
       for (const s of p.scores) sims[order.indexOf(s.label)] = p.similarity + Math.log(s.score / best.score);
-      out.push({ sims, affinity, truth: order.indexOf(q.label), known: known.has(q.label) });
+      out.push({ sims, truth: order.indexOf(q.label), known: known.has(q.label) });
     }
   }
   return out;
