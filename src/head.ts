@@ -280,9 +280,7 @@ export class FewShotHead {
   }
 
   private byPrototype(query: Float32Array): { probabilities: Float64Array; similarity: number } {
-    const count = this.classOrder.length;
-    const sims = new Float64Array(count);
-    for (let c = 0; c < count; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
+    const sims = this.similaritiesTo(query);
     return { probabilities: softmax(sims, this.currentTemperature()), similarity: maxOf(sims) };
   }
 
@@ -352,7 +350,11 @@ export class FewShotHead {
   prototypeSimilarities(embedding: ArrayLike<number>): Float64Array {
     if (this.classOrder.length === 0) throw new FewshotError('NO_CLASSES', 'No classes yet.');
     this.refresh();
-    const query = this.centred(this.prepare(embedding));
+    return this.similaritiesTo(this.centred(this.prepare(embedding)));
+  }
+
+  /** Cosine of a prepared, centred unit vector to every prototype, in class order. */
+  private similaritiesTo(query: Float32Array): Float64Array {
     const sims = new Float64Array(this.classOrder.length);
     for (let c = 0; c < sims.length; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
     return sims;
@@ -375,8 +377,7 @@ export class FewShotHead {
       const state = this.rowClass[row] as ClassState;
       const base = row * this.dim;
       const query = this.centred(this.vectors.slice(base, base + this.dim));
-      const sims = new Float64Array(this.classOrder.length);
-      for (let c = 0; c < sims.length; c++) sims[c] = dot(query, this.prototypes, c * this.dim, this.dim);
+      const sims = this.similaritiesTo(query);
       let norm = 0;
       let projection = 0;
       for (let d = 0; d < this.dim; d++) {
