@@ -38,11 +38,11 @@ export interface HeadOptions {
 }
 
 /**
- * Held-out examples scored at most when refreshing the calibration (every setting of the leave-one-domain-out
- * evaluation has at most 100): bounds its cost at large stores to about 100 x classes dot products, once after
- * each change (about 10 ms at 50 classes of 1280-d embeddings).
+ * Held-out similarities (examples x classes) computed at most when refitting the calibration: bounds its cost
+ * whatever the store's size (about 2,000 dot products, a few ms at 1280-d), once after each change. Every
+ * setting of the leave-one-domain-out evaluation stays within it (20 classes of 5 examples: 100 x 20).
  */
-const MAX_HELD_OUT = 100;
+const MAX_HELD_OUT_SIMILARITIES = 2000;
 
 /**
  * The default transform's power, chosen on Caltech-101 and Omniglot (docs/ACCURACY.md lists every variant
@@ -362,17 +362,19 @@ export class FewShotHead {
 
   /**
    * Leave-one-out over the stored examples whose class has two or more: each scored against every
-   * prototype, its own class's recomputed without it (at most 100 examples, spread evenly over the store).
+   * prototype, its own class's recomputed without it (at most 2,000 / classes examples, spread evenly over
+   * the store).
    * The centre keeps every example: with the reference mean's weight, one example moves it very little.
    */
   heldOutScores(): HeldOutScore[] {
     this.refresh();
     const rows: number[] = [];
     for (let row = 0; row < this.size; row++) if ((this.rowClass[row] as ClassState).count >= 2) rows.push(row);
-    const stride = Math.max(1, rows.length / MAX_HELD_OUT);
+    const limit = Math.max(1, Math.floor(MAX_HELD_OUT_SIMILARITIES / this.classOrder.length));
+    const stride = Math.max(1, rows.length / limit);
     const out: HeldOutScore[] = [];
     const own = new Float64Array(this.dim);
-    for (let i = 0; i < rows.length && out.length < MAX_HELD_OUT; i += stride) {
+    for (let i = 0; i < rows.length && out.length < limit; i += stride) {
       const row = rows[Math.floor(i)] as number;
       const state = this.rowClass[row] as ClassState;
       const base = row * this.dim;
