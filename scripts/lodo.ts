@@ -18,7 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fitTemperature, type HeldOutScore } from '../src/calibration.js';
+import { blendThreshold, fitTemperature, ownClassSimilarity, type HeldOutScore, type OwnClassSimilarity } from '../src/calibration.js';
 import { sample, seededRandom } from '../src/episodes.js';
 import { headOptions } from '../src/head-defaults.js';
 import { adaptiveTemperature, FewShotHead } from '../src/head.js';
@@ -59,9 +59,8 @@ interface Episode {
   shots: number;
   queries: Query[];
   heldOut: HeldOutScore[];
-  /** Mean and standard deviation of held-out own-class similarities (for the threshold). */
-  ownMean: number;
-  ownSd: number;
+  /** Held-out own-class similarities, summarised once (the threshold fit meets every episode many times). */
+  own: OwnClassSimilarity;
   plainRight: number;
 }
 type Group = { domain: string; ways: number; shots: number; episodes: Episode[] };
@@ -101,16 +100,13 @@ function episodesOf(classes: Image[][], ways: number, shots: number, prior: numb
       });
     });
     const heldOut = head.heldOutScores();
-    const own = heldOut.map((h) => h.sims[h.truth] as number);
-    const ownMean = own.reduce((a, b) => a + b, 0) / Math.max(1, own.length);
-    const ownSd = Math.sqrt(own.reduce((a, b) => a + (b - ownMean) ** 2, 0) / Math.max(1, own.length));
     let plainRight = 0;
     for (const q of queries) if (q.truth >= 0) plainRight += Number(plain.classify(q.image.plain).label === String(q.truth));
     const scored = queries.map((q) => {
       const sims = head.prototypeSimilarities(q.image.averaged);
       return { sims, truth: q.truth, best: Math.max(...sims), correct: argmax(sims) === q.truth };
     });
-    return { id: nextId++, ways, shots, queries: scored, heldOut, ownMean, ownSd, plainRight };
+    return { id: nextId++, ways, shots, queries: scored, heldOut, own: ownClassSimilarity(heldOut), plainRight };
   });
 }
 
@@ -156,10 +152,7 @@ function topProbability(q: Query, temperature: number): number {
   return 1 / total;
 }
 
-const thresholdOf = (e: Episode, c: Constants) => {
-  const n = e.heldOut.length;
-  return n === 0 ? c.unknownThreshold : (n * (e.ownMean - c.unknownSpread * e.ownSd) + c.calibrationWeight * c.unknownThreshold) / (n + c.calibrationWeight);
-};
+const thresholdOf = (e: Episode, c: Constants) => blendThreshold(e.own, c.unknownThreshold, c.calibrationWeight, c.unknownSpread);
 function unknownRates(g: Group, c: Constants): { falseUnknown: number; caught: number } {
   let falseUnknown = 0, knownCount = 0, caught = 0, strangers = 0;
   for (const e of g.episodes) {
@@ -237,7 +230,7 @@ function judge(domain: string, groups: Group[], c: Constants): DomainResult {
     constants: c,
     settings: groups.map((g) => {
       const queries = g.episodes.flatMap(known);
-      const right = queries.filter((q) => argmax(q.sims) === q.truth).length;
+      const right = queries.filter((q) => q.correct).length;
       return {
         ways: g.ways,
         shots: g.shots,

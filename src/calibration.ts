@@ -38,14 +38,15 @@ export function fitTemperature(heldOut: readonly HeldOutScore[], prior: number, 
   return best;
 }
 
-/**
- * The similarity under which a query is "unknown": `spread` standard deviations under the mean similarity
- * of held-out examples to their own class (how close this user's genuine examples come), blended with the
- * model's `prior` threshold as `weight` examples.
- */
-export function fitThreshold(heldOut: readonly HeldOutScore[], prior: number, weight: number, spread: number): number {
-  const n = heldOut.length;
-  if (n === 0) return prior;
+/** How close held-out examples come to their own class: count, mean and standard deviation of those similarities. */
+export interface OwnClassSimilarity {
+  count: number;
+  mean: number;
+  sd: number;
+}
+
+export function ownClassSimilarity(heldOut: readonly HeldOutScore[]): OwnClassSimilarity {
+  const count = heldOut.length;
   let sum = 0;
   let sumSq = 0;
   for (const { sims, truth } of heldOut) {
@@ -53,9 +54,23 @@ export function fitThreshold(heldOut: readonly HeldOutScore[], prior: number, we
     sum += s;
     sumSq += s * s;
   }
-  const mean = sum / n;
-  const sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-  return (n * (mean - spread * sd) + weight * prior) / (n + weight);
+  const mean = count ? sum / count : 0;
+  return { count, mean, sd: count ? Math.sqrt(Math.max(0, sumSq / count - mean * mean)) : 0 };
+}
+
+/**
+ * The similarity under which a query is "unknown": `spread` standard deviations under the mean similarity
+ * of held-out examples to their own class (how close this user's genuine examples come), blended with the
+ * model's `prior` threshold as `weight` examples.
+ */
+export function fitThreshold(heldOut: readonly HeldOutScore[], prior: number, weight: number, spread: number): number {
+  return blendThreshold(ownClassSimilarity(heldOut), prior, weight, spread);
+}
+
+/** {@link fitThreshold} from the held-out examples' summary. */
+export function blendThreshold({ count, mean, sd }: OwnClassSimilarity, prior: number, weight: number, spread: number): number {
+  if (count === 0) return prior;
+  return (count * (mean - spread * sd) + weight * prior) / (count + weight);
 }
 
 function negativeLogLikelihood(sims: Float64Array, truth: number, temperature: number): number {
