@@ -91,10 +91,16 @@ function applyActivation(x: tf.Tensor, a: Activation): tf.Tensor {
   }
 }
 
-/** hard-swish(x) = x * relu6(x + 3) / 6; with `scale` the `/ 6` is left to the consumer (scale = 1/6 there). */
-function hardSwish(x: tf.Tensor, divide: boolean): tf.Tensor {
-  const gated = tf.mul(x, tf.relu6(tf.add(x, 3)));
-  return divide ? tf.mul(gated, 1 / 6) : gated;
+/** Scalars the steps use, made once per graph: a number operand makes a new tensor on every call. */
+interface Scalars {
+  three: tf.Scalar;
+  sixth: tf.Scalar;
+}
+
+/** hard-swish(x) = x * relu6(x + 3) / 6; without `divide` the `/ 6` is left to the consumers' filters. */
+function hardSwish(x: tf.Tensor, divide: boolean, { three, sixth }: Scalars): tf.Tensor {
+  const gated = tf.mul(x, tf.relu6(tf.add(x, three)));
+  return divide ? tf.mul(gated, sixth) : gated;
 }
 
 /**
@@ -155,6 +161,7 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: {
     const t = tensor(i);
     return keep(t.type === TensorType.INT32 ? tf.tensor(int32Data(t), [...t.shape], 'int32') : tf.tensor(float32Data(t), [...t.shape], 'float32'));
   };
+  const scalars: Scalars = { three: keep(tf.scalar(3)), sixth: keep(tf.scalar(1 / 6)) };
   const isConstant = (i: number) => tensor(i).data !== null;
   const isConstantIndex = (i: number | undefined) => i !== undefined && i >= 0 && isConstant(i);
 
@@ -274,9 +281,9 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: {
         const dilations: [number, number] = [o.dilationH, o.dilationW];
         // x * s + o = (x - z) * s with z = -o / s, the raw value that scales to 0: one subtraction keeps the
         // zero padding exact (a padded copy of the input cost more than the three ops it saved).
-        const zero = fold?.offset ? -fold.offset / fold.scale : 0;
+        const zero = fold?.offset ? keep(tf.scalar(-fold.offset / fold.scale)) : undefined;
         add(op, (get) => {
-          const x = (zero === 0 ? get(a) : tf.sub(get(a), zero)) as tf.Tensor4D;
+          const x = (zero ? tf.sub(get(a), zero) : get(a)) as tf.Tensor4D;
           const y = tf.fused.conv2d({ x, filter, strides, pad: o.padding, dilations, bias, activation: act ?? 'linear' });
           return act ? y : applyActivation(y, o.activation);
         });
@@ -332,7 +339,7 @@ function compileSubgraph(graph: TfliteSubgraph, optimize: boolean, inputScale: {
       }
       case B.HARD_SWISH: {
         const divide = !hardSwishNoDivide.has(op);
-        add(op, (get) => hardSwish(get(a), divide));
+        add(op, (get) => hardSwish(get(a), divide, scalars));
         break;
       }
       case B.RELU:
