@@ -7,6 +7,23 @@
  * examples cannot swing them far; with one example per class the model's constants stand alone.
  */
 
+/** The softmax temperature and "unknown" threshold a head uses. */
+export interface Calibration {
+  temperature: number;
+  unknownThreshold: number | null;
+}
+
+/**
+ * Where a head keeps the calibrations it fitted, by a key of everything the fit depends on (the stored
+ * vectors, their classes and the head's constants): a host that builds a new head for every request from
+ * the same examples (the edge worker) fits once instead of on every classify. A `Map` will do; the worker
+ * bounds it.
+ */
+export interface CalibrationMemo {
+  get(key: string): Calibration | undefined;
+  set(key: string, calibration: Calibration): void;
+}
+
 /** A stored example scored against every class prototype, its own class recomputed without it. */
 export interface HeldOutScore {
   /** Similarity to each class, in the head's class order. */

@@ -1,3 +1,4 @@
+import type { CalibrationMemo } from './calibration.js';
 import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
 import type { BackendRuntime, EmbedOptions, Embedder, ImageInput } from './embedder.js';
 import { FewshotError } from './errors.js';
@@ -19,6 +20,11 @@ export interface ClassifierParts<Input = ImageInput> {
    * fastest classify.
    */
   flip?: boolean;
+  /**
+   * For hosts that open a classifier per request from the same stored examples (the edge worker): fitted
+   * calibrations kept across them, so the leave-one-out fit runs once per change rather than on every request.
+   */
+  calibrationMemo?: CalibrationMemo;
 }
 
 /** What `addExample` returns. */
@@ -75,7 +81,7 @@ export class FewShotClassifier<Input = ImageInput> {
    */
   static async open<Input = ImageInput>(parts: ClassifierParts<Input>): Promise<FewShotClassifier<Input>> {
     const userId = checkUserId(parts.userId);
-    const head = new FewShotHead(headOptions(parts.embedder.spec, parts.head ?? {}));
+    const head = new FewShotHead({ ...headOptions(parts.embedder.spec, parts.head ?? {}), calibrationMemo: parts.calibrationMemo });
     const classifier = new FewShotClassifier<Input>(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
     await classifier.reload();
     return classifier;

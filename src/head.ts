@@ -1,4 +1,4 @@
-import { fitTemperature, fitThreshold, type HeldOutScore } from './calibration.js';
+import { fitTemperature, fitThreshold, type Calibration, type CalibrationMemo, type HeldOutScore } from './calibration.js';
 import { FewshotError } from './errors.js';
 
 /** How a query is matched against the stored examples. */
@@ -35,6 +35,8 @@ export interface HeadOptions {
    * held-out examples' similarities to their own class. `null` (default) keeps `unknownThreshold` fixed.
    */
   unknownSpread?: number | null;
+  /** Remembers fitted calibrations across heads built from the same examples (see {@link CalibrationMemo}). */
+  calibrationMemo?: CalibrationMemo;
 }
 
 /**
@@ -124,7 +126,10 @@ export class FewShotHead {
   readonly unknownSpread: number | null;
 
   /** The temperature and threshold fitted on the stored examples; `null` until refreshed or without adaptation. */
-  private fitted: { temperature: number; unknownThreshold: number | null } | null = null;
+  private fitted: Calibration | null = null;
+  private readonly memo: CalibrationMemo | undefined;
+  /** The constants a fit depends on, as part of its memo key. */
+  private readonly constantsKey: string;
   /** Sum of all stored (transformed, unit) vectors: with the reference mean it gives the centre. */
   private total: Float64Array;
   /** The centre and per-row dot products with it, recomputed lazily after examples change. */
@@ -168,6 +173,10 @@ export class FewShotHead {
     if (this.unknownSpread !== null && !Number.isFinite(this.unknownSpread)) {
       throw new FewshotError('INVALID_ARGUMENT', `unknownSpread must be a number or null, got ${this.unknownSpread}.`);
     }
+    this.memo = options.calibrationMemo;
+    const t = this.transform;
+    const mean = t?.referenceMean && this.memo ? hashFloats(t.referenceMean) : 'none';
+    this.constantsKey = [this.temperature, this.temperatureGrowth, threshold, this.unknownSpread, this.calibrationWeight, t?.power, t?.prior, mean].join(',');
     this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
     this.prototypes = new Float32Array(dim * 8);
@@ -337,7 +346,7 @@ export class FewShotHead {
   }
 
   /** The softmax temperature and "unknown" threshold in force for the examples stored now. */
-  get calibration(): { temperature: number; unknownThreshold: number | null } {
+  get calibration(): Calibration {
     if (this.classOrder.length === 0) return { temperature: this.temperature, unknownThreshold: this.unknownThreshold };
     this.refresh();
     return { temperature: this.currentTemperature(), unknownThreshold: this.currentThreshold() };
@@ -444,6 +453,12 @@ export class FewShotHead {
     this.fitted = null;
     const weight = this.calibrationWeight;
     if (weight !== null && this.kind === 'prototype' && this.classOrder.length >= 2) {
+      const key = this.memo && this.fitKey();
+      const remembered = key === undefined ? undefined : this.memo?.get(key);
+      if (remembered) {
+        this.fitted = remembered;
+        return;
+      }
       const heldOut = this.heldOutScores();
       if (heldOut.length > 0) {
         const { unknownThreshold: threshold, unknownSpread: spread } = this;
@@ -451,8 +466,19 @@ export class FewShotHead {
           temperature: fitTemperature(heldOut, this.priorTemperature(), weight),
           unknownThreshold: threshold === null || spread === null ? threshold : fitThreshold(heldOut, threshold, weight, spread),
         };
+        if (key !== undefined) this.memo?.set(key, this.fitted);
       }
     }
+  }
+
+  /**
+   * What the calibration fit depends on, as a short key: the head's constants, and two 32-bit hashes of the
+   * stored vectors' bits and classes in row order. About a tenth of the fit's cost.
+   */
+  private fitKey(): string {
+    const vectors = this.vectors.subarray(0, this.size * this.dim);
+    const classes = Uint32Array.from(this.rowClass, (state) => state.row);
+    return `${this.constantsKey}|${this.size}x${this.dim}|${hashFloats(vectors)}.${hashFloats(new Float32Array(classes.buffer))}`;
   }
 
   /**
@@ -499,6 +525,19 @@ export class FewShotHead {
     const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     for (let d = 0; d < this.dim; d++) (this.prototypes[base + d] as number) *= scale;
   }
+}
+
+/** Two 32-bit hashes (FNV-1a and a murmur-style mix) of the values' bits, in base 36. */
+function hashFloats(values: Float32Array): string {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < bits.length; i++) {
+    const v = bits[i] as number;
+    a = Math.imul(a ^ v, 0x01000193);
+    b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}`;
 }
 
 function checkTransform(transform: FeatureTransform | null, dim: number): FeatureTransform | null {

@@ -3,6 +3,7 @@
  * Platform entries (`fewshot-edge` for Node, `fewshot-edge/sdk`, the worker) wire a backend, a model
  * source and a store around these.
  */
+export type { Calibration, CalibrationMemo } from './calibration.js';
 export { FewShotClassifier, type AddedExample, type ClassifierInfo, type ClassifierParts, type HeadSettings } from './classifier.js';
 export {
   decodeExamples,

@@ -112,6 +112,29 @@ describe('the head adapts its calibration to the stored examples', () => {
     expect(fixed.calibration).toEqual({ temperature: 0.05, unknownThreshold: 0.2 });
   });
 
+  it('a calibration memo fits once per set of examples, for every head built from them, and never across sets', () => {
+    const memo = new Map<string, { temperature: number; unknownThreshold: number | null }>();
+    let fits = 0;
+    const counting = { get: (key: string) => memo.get(key), set: (key: string, c: { temperature: number; unknownThreshold: number | null }) => (fits++, memo.set(key, c)) };
+    const examples = classes(4, 3, 2);
+    const build = (list: typeof examples, extra: object = {}) => {
+      const head = new FewShotHead({ ...options, calibrationMemo: counting, ...extra });
+      list.forEach((e) => head.add(e.id, e.label, e.v));
+      return head;
+    };
+    const first = build(examples).calibration;
+    expect(first).toEqual(build(examples, { calibrationMemo: undefined }).calibration);
+    // Per request, as the worker does: the same examples, a new head, no new fit, the same answer.
+    for (let request = 0; request < 3; request++) expect(build(examples).calibration).toEqual(first);
+    expect(fits).toBe(1);
+    // One value of one example changed, an example less, or other constants: a new fit of their own.
+    const moved = examples.map((e, i) => (i === 5 ? { ...e, v: e.v.map((x, d) => (d === 0 ? x + 1e-3 : x)) } : e));
+    expect(build(moved).calibration).toEqual(build(moved, { calibrationMemo: undefined }).calibration);
+    build(examples.slice(1)).calibration;
+    build(examples, { unknownSpread: 2 }).calibration;
+    expect(fits).toBe(4);
+  });
+
   it('every model adapts by default; a temperature or threshold set by hand stays as set', () => {
     for (const spec of Object.values(MODELS)) {
       expect(headOptions(spec)).toMatchObject({ calibrationWeight: spec.calibrationWeight, unknownSpread: spec.unknownSpread });
