@@ -16,7 +16,10 @@
  *  3. CPU ms per warm classify (a real Caltech JPEG, and an embedding as JSON): utime+stime from
  *     /proc/<pid>/stat of the workerd processes wrangler spawned, before and after N sequential
  *     requests, over N (Date.now is frozen inside a worker, so the worker cannot time itself);
- *     wall latency p50/p95 of the same requests; GET /v1/classes (JWT + KV, no model) as the floor
+ *     wall latency p50/p95 of the same requests; GET /v1/classes (JWT + KV, no model) as the floor; and the
+ *     embedding classify again for a second user with 20 classes x 5 examples (`embedding_20x5`: imported
+ *     vectors, the query's embedding plus seeded noise, since the cost depends on sizes, not values), where
+ *     the head's calibration is fitted on the examples
  *  4. requests per second at concurrency 4 on loopback for ~10 s (3 s with --quick), errors counted
  *  5. the reference: the Node SDK (`createClassifier`, node/index.ts, in-thread WASM, same model and flip)
  *     on the same image and embedding, CPU ms per classify from process.cpuUsage()
@@ -33,6 +36,8 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { sign } from 'hono/jwt';
 import { createClassifier, MemoryStore, type FewShotClassifier, type ModelName } from '../node/index.js';
+import { encodeExamples } from '../src/codec.js';
+import { seededRandom } from '../src/episodes.js';
 import { datasetsDir, ensureModelDir, loadCaltechImages, REPO_ROOT, type BenchImage } from './env.js';
 import { emitReport } from './output.js';
 import { log, median, now, ratio, round } from './stats.js';
@@ -78,6 +83,8 @@ const BUNDLE_TARGET_GZIP_BYTES = 1_000_000;
 const JWT_SECRET = 'worker-bench-secret-3c1d9a7e5b';
 const USER = 'bench-user';
 const EXAMPLE_CLASSES = 5;
+/** The second user's store: classes x examples, every class with enough to fit the calibration. */
+const LARGE_USER = { sub: 'bench-user-20x5', classes: 20, shots: 5 };
 const WRANGLER_JS = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const OFFLINE_ENV: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
@@ -364,9 +371,27 @@ async function classify(client: Client, query: Query): Promise<string> {
   return String(prediction.label);
 }
 
-async function bearer(): Promise<string> {
+async function bearer(sub = USER): Promise<string> {
   const t = Math.floor(Date.now() / 1000);
-  return `Bearer ${await sign({ sub: USER, iat: t, exp: t + 6 * 3600 }, JWT_SECRET, 'HS256')}`;
+  return `Bearer ${await sign({ sub, iat: t, exp: t + 6 * 3600 }, JWT_SECRET, 'HS256')}`;
+}
+
+/** Gives the client's user LARGE_USER's store through PUT /v1/import: vectors around `embedding`. */
+async function importLargeStore(client: Client, model: ModelName, embedding: Float32Array): Promise<void> {
+  const random = seededRandom(7);
+  const examples = Array.from({ length: LARGE_USER.classes * LARGE_USER.shots }, (_, i) => ({
+    id: `large-${i}`,
+    label: `class-${i % LARGE_USER.classes}`,
+    model,
+    createdAt: i,
+    embedding: embedding.map((x) => x * (1 + 0.3 * (random() - 0.5))),
+  }));
+  const response = await fetch(`${client.url}/v1/import`, {
+    method: 'PUT',
+    headers: { authorization: client.auth, 'content-type': 'application/json' },
+    body: JSON.stringify(encodeExamples(model, examples)),
+  });
+  await expectOk(response, 'PUT /v1/import');
 }
 
 function percentile(samples: readonly number[], p: number): Ms {
@@ -614,7 +639,7 @@ interface ConfigResult {
     median: { process_ready_ms: Ms; first_example_ms: Ms; first_classify_ms: Ms; total_ms: Ms };
   };
   /** `classes` = GET /v1/classes: bearer JWT + reading the user's examples from KV, no model: the per-request floor. */
-  cpu: { image: CpuResult; embedding: CpuResult; classes: CpuResult };
+  cpu: { image: CpuResult; embedding: CpuResult; classes: CpuResult; embedding_20x5: CpuResult };
   rps: { image: RpsResult; embedding: RpsResult };
   node: NodeResult;
   /** workerd CPU per classify / Node SDK CPU per classify (workerd summed over its processes; worker-only beside). */
@@ -656,6 +681,10 @@ async function benchConfig(config: Config, builtDir: string, examples: readonly 
     const cpuEmbedding = await measureCpu(procs, client, embeddingQuery, plan.embeddingRequests, plan.warmups * 5);
     log(`${configName(config)}: CPU per request, ${plan.embeddingRequests} GET /v1/classes (no-model baseline)`);
     const cpuClasses = await measureCpu(procs, client, { kind: 'classes' }, plan.embeddingRequests, plan.warmups * 5);
+    log(`${configName(config)}: CPU per classify, ${plan.embeddingRequests} embedding requests, ${LARGE_USER.classes} classes x ${LARGE_USER.shots} examples`);
+    const large: Client = { url: server.url, auth: await bearer(LARGE_USER.sub) };
+    await importLargeStore(large, config.model, node.embedding);
+    const cpuLarge = await measureCpu(procs, large, embeddingQuery, plan.embeddingRequests, plan.warmups * 5);
     log(`${configName(config)}: requests/s, image, concurrency ${plan.concurrency}, ${plan.rpsSeconds} s`);
     const rpsImage = await measureRps(procs, client, imageQuery, plan.rpsSeconds, plan.concurrency);
     log(`${configName(config)}: requests/s, embedding, concurrency ${plan.concurrency}, ${plan.rpsSeconds} s`);
@@ -672,7 +701,7 @@ async function benchConfig(config: Config, builtDir: string, examples: readonly 
         runs,
         median: { process_ready_ms: med((r) => r.process_ready_ms), first_example_ms: med((r) => r.first_example_ms), first_classify_ms: med((r) => r.first_classify_ms), total_ms: med((r) => r.total_ms) },
       },
-      cpu: { image: cpuImage, embedding: cpuEmbedding, classes: cpuClasses },
+      cpu: { image: cpuImage, embedding: cpuEmbedding, classes: cpuClasses, embedding_20x5: cpuLarge },
       rps: { image: rpsImage, embedding: rpsEmbedding },
       node: node.result,
       ratio_workerd_vs_node: {
@@ -742,6 +771,7 @@ function formatReport(r: WorkerBenchResult): string {
   lines.push(row('  Node SDK classifyEmbedding', cell((c) => fmt(c.node.embedding.cpu_ms_per_classify, 3))));
   lines.push(row(`  worker instance <= ${FREE_PLAN_CPU_MS} ms (free plan)?`, cell((c) => (c.free_plan_10ms.embedding ? 'yes' : 'NO'))));
   lines.push(row('  wall p50 / p95 (ms), sequential', cell((c) => `${fmt(c.cpu.embedding.wall_ms_p50, 2)} / ${fmt(c.cpu.embedding.wall_ms_p95, 2)}`)));
+  lines.push(row(`  ${LARGE_USER.classes} classes x ${LARGE_USER.shots} examples: workerd all / worker instance`, cell((c) => `${fmt(c.cpu.embedding_20x5.cpu_ms_per_request, 2)} / ${fmt(c.cpu.embedding_20x5.cpu_ms_per_request_worker_only, 2)}`)));
   lines.push(row('CPU ms per GET /v1/classes (JWT + KV, no model)', heads.map(() => '')));
   lines.push(row('  workerd all / worker instance', cell((c) => `${fmt(c.cpu.classes.cpu_ms_per_request, 2)} / ${fmt(c.cpu.classes.cpu_ms_per_request_worker_only, 2)}`)));
   const conc = r.configs[0]?.rps.image.concurrency ?? 0;
