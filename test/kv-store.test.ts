@@ -336,6 +336,28 @@ describe('KvStore on Miniflare KV', () => {
     expect(counter.calls).toEqual({ gets: [`${prefix}snapshot`], lists: 1, puts: [], deletes: [] });
   });
 
+  it('decodes a snapshot once while its text stays the same (requests of one isolate), and again when it changes', async () => {
+    const kv = await freshKv();
+    const work = backgroundWork();
+    const store = new KvStore(kv, work.run);
+    const examples = Array.from({ length: 20 }, (_, i) => example(`s${i}`, `class ${i % 4}`, i, 'mobilenet_v3_small_075'));
+    await store.put('carol', examples);
+    await store.list('carol');
+    await work.settle(); // the snapshot is written
+    const first = await store.list('carol');
+    // Another request (a new store on the same namespace, as the worker makes per request) reads the same text.
+    const second = await new KvStore(kv, work.run).list('carol');
+    expect(exactly(second)).toEqual(exactly(examples));
+    const byId = new Map(first.map((e) => [e.id, e.embedding]));
+    expect(second.every((e) => byId.get(e.id) === e.embedding)).toBe(true); // not decoded again
+    await store.put('carol', [example('s0', 'moved', 99, 'mobilenet_v3_small_075')]);
+    await store.list('carol');
+    await work.settle(); // a new snapshot text
+    const third = await store.list('carol');
+    expect(exactly(third)).toEqual(exactly([example('s0', 'moved', 99, 'mobilenet_v3_small_075'), ...examples.slice(1)]));
+    expect(third.find((e) => e.id === 's1')?.embedding).not.toBe(byId.get('s1'));
+  });
+
   it('drops a deleted example that the stale snapshot still holds, then rewrites the snapshot without it', async () => {
     const kv = await freshKv();
     const work = backgroundWork();

@@ -1,19 +1,10 @@
 import type { Calibration, CalibrationMemo } from '../src/calibration.js';
-
-/** Calibrations the isolate keeps: a few dozen bytes each, so a few thousand users' worth is nothing. */
-const MAX_ENTRIES = 2000;
-
-const fitted = new Map<string, Calibration>();
+import { IsolateCache } from './isolate-cache.js';
 
 /**
  * The isolate's calibration memo: every request opens a classifier from KV, and without it each classify
  * would refit the leave-one-out calibration (milliseconds of CPU from a few dozen examples). Keys cover the
- * stored vectors themselves, so a change made anywhere is a new key, never a stale answer. Oldest first out.
+ * stored vectors themselves, so a change made anywhere is a new key, never a stale answer. A few dozen
+ * bytes each: 2,000 of them are nothing.
  */
-export const isolateCalibrations: CalibrationMemo = {
-  get: (key) => fitted.get(key),
-  set: (key, calibration) => {
-    if (fitted.size >= MAX_ENTRIES) fitted.delete(fitted.keys().next().value as string);
-    fitted.set(key, calibration);
-  },
-};
+export const isolateCalibrations: CalibrationMemo = new IsolateCache<Calibration>(2000);

@@ -3,6 +3,14 @@ import { FewshotError } from '../src/errors.js';
 import { normalizeLabel } from '../src/labels.js';
 import { isModelName, MODELS, type ModelName } from '../src/models.js';
 import { checkUserId, type ExampleStore } from '../src/store.js';
+import { IsolateCache } from './isolate-cache.js';
+
+/**
+ * Snapshots this isolate has decoded, by user prefix, with the text they came from: a request whose snapshot
+ * reads the same skips the JSON and base64 decoding (about 5 ms of CPU per 100 examples of 1024-d). Bounded
+ * by text size (the decoded floats take about as much again). The examples are shared, never mutated.
+ */
+const decodedSnapshots = new IsolateCache<{ text: string; examples: ReadonlyMap<string, StoredExample> }>(16 * 2 ** 20, (s) => s.text.length);
 
 /** What each example key carries as KV metadata, so one `list` names every example without reading it. */
 interface ExampleMetadata {
@@ -116,8 +124,13 @@ export class KvStore implements ExampleStore {
   private async readSnapshot(prefix: string): Promise<Map<string, StoredExample>> {
     const text = await this.guard('read', () => this.kv.get(`${prefix}snapshot`, 'text'));
     if (text === null) return new Map();
+    // The same text as an earlier request's: its examples, without decoding them again.
+    const decoded = decodedSnapshots.get(prefix);
+    if (decoded?.text === text) return new Map(decoded.examples);
     try {
-      return new Map(decodeExamples(text).map((e) => [e.id, e]));
+      const examples = new Map(decodeExamples(text).map((e) => [e.id, e]));
+      decodedSnapshots.set(prefix, { text, examples });
+      return new Map(examples);
     } catch (err) {
       console.warn(`Ignoring an unreadable snapshot at ${prefix}snapshot: ${String(err)}`);
       return new Map();
