@@ -95,7 +95,7 @@ function main(): void {
     return [
       `### ${r.model}`,
       '',
-      `Constants fitted on all seven domains (src/models.ts): centring prior ${c.centringPrior} (mean 5-way 1-shot accuracy over the seven for each candidate: ${r.priors.map((p) => `${p.prior}: ${percent(p.accuracy_5w1s)}%`).join(', ')}), temperature ${c.temperature}, growth ${c.temperatureGrowth}, calibration weight ${c.calibrationWeight}, unknown threshold ${c.unknownThreshold}, spread ${c.unknownSpread}.`,
+      `Constants fitted on all seven domains (src/models.ts): power ${c.power}, centring prior ${c.centringPrior} (mean 5-way 1-shot accuracy over the seven for each candidate power / prior: ${r.priors.map((p) => `${p.power} / ${p.prior}: ${percent(p.accuracy_5w1s)}%`).join(', ')}), temperature ${c.temperature}, growth ${c.temperatureGrowth}, calibration weight ${c.calibrationWeight}, unknown threshold ${c.unknownThreshold}, spread ${c.unknownSpread}.`,
       '',
       lodoTable(r),
     ].join('\n');

@@ -5,7 +5,8 @@
  *
  * On the cached, flip-averaged development embeddings (run `npm run embed:dev` first) with the product's
  * own head (`FewShotHead.prototypeSimilarities`, `heldOutScores`) and fitting functions (src/calibration.ts):
- *   1. centring prior (the reference mean's weight, in examples): best mean 5-way 1-shot accuracy;
+ *   1. power and centring prior (the transform's exponent, and the reference mean's weight in examples): best
+ *      mean 5-way 1-shot accuracy; a power other than the model's current one must win by over 0.5 points;
  *   2. temperature and growth (the prior at one example per class): lowest worst-case ECE over the fitted
  *      domains' 1-shot settings (2-, 5- and 20-way);
  *   3. calibration weight: lowest worst-case ECE over their 5-shot settings, the temperature fitted on each
@@ -24,7 +25,7 @@ import { headOptions } from '../src/head-defaults.js';
 import { adaptiveTemperature, FewShotHead } from '../src/head.js';
 import { expectedCalibrationError } from '../src/metrics.js';
 import { isModelName, MODELS } from '../src/models.js';
-import { loadDevDomains, type EmbeddedClass } from './research-data.js';
+import { loadDevDomains, transformedMean, type EmbeddedClass } from './research-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +44,16 @@ const QUERIES = 10;
 const FALSE_UNKNOWN_BUDGET = 0.1;
 /** Candidate weights of the reference mean in the centre, in examples (`FeatureTransform.prior`). */
 const CENTRING_PRIORS = [2, 5, 10, 20];
+/** Candidate exponents of the power transform (`FeatureTransform.power`; 1 = none). */
+const POWERS = [0.5, 0.75, 1];
+/** Mean 5-way 1-shot accuracy a new power must gain over the model's current one (`ModelSpec.power`). */
+const POWER_MARGIN = 0.005;
+/** A candidate transform: its exponent, the reference mean made with it, and the mean's weight. */
+interface Transform {
+  power: number;
+  prior: number;
+  referenceMean: Float32Array;
+}
 const SETTINGS = [2, 5, 20].flatMap((ways) => [1, 5].map((shots) => ({ ways, shots })));
 
 interface Query {
@@ -78,10 +89,9 @@ const imagesOf = (c: EmbeddedClass): Image[] =>
  * Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1.
  * The plain prototype (no flip, no transform) runs on the same episodes, as in `fewshot eval`.
  */
-function episodesOf(classes: Image[][], ways: number, shots: number, prior: number): Episode[] {
+function episodesOf(classes: Image[][], ways: number, shots: number, transform: Transform): Episode[] {
   const random = seededRandom(1009 * ways + shots);
   const options = headOptions(spec);
-  const transform = { ...options.transform!, prior };
   const raw = { ...options, transform, temperature: 1, temperatureGrowth: 0, unknownThreshold: null, calibrationWeight: null };
   const plainOptions = headOptions(spec, { transform: 'plain' });
   const count = ways > 5 ? Math.ceil(EPISODES / 3) : EPISODES;
@@ -111,6 +121,8 @@ function episodesOf(classes: Image[][], ways: number, shots: number, prior: numb
 }
 
 interface Constants {
+  /** Exponent of the power transform (`FeatureTransform.power`). */
+  power: number;
   /** Weight of the model's reference mean in the centre, in examples (`FeatureTransform.prior`). */
   centringPrior: number;
   temperature: number;
@@ -171,20 +183,20 @@ const range = (lo: number, hi: number, step: number) => Array.from({ length: Mat
 const argmin = <T>(xs: T[], cost: (x: T) => number) => xs.map((x) => ({ x, c: cost(x) })).reduce((a, b) => (b.c < a.c ? b : a)).x;
 
 /** Fits the calibration constants on some groups (steps 2 to 4 in the header). */
-function fit(groups: Group[], centringPrior: number): Constants {
+function fit(groups: Group[], transform: Transform): Constants {
   const oneShot = groups.filter((g) => g.shots === 1);
   const grid = range(0.03, 0.2, 0.005).flatMap((temperature) => [0, 0.01, 0.02, 0.04].map((temperatureGrowth) => ({ temperature, temperatureGrowth })));
   const prior = argmin(grid, (c) => Math.max(...oneShot.map((g) => eceOf(g, { ...c, calibrationWeight: 1 }))));
   const fewShot = groups.filter((g) => g.shots > 1);
   const calibrationWeight = argmin([1, 2, 4, 8, 16, 32], (w) => Math.max(...fewShot.map((g) => eceOf(g, { ...prior, calibrationWeight: w }))));
   const candidates = range(0, 3, 0.5).flatMap((unknownSpread) =>
-    range(-0.3, 0.8, 0.01).map((unknownThreshold) => ({ centringPrior, ...prior, calibrationWeight, unknownSpread, unknownThreshold })),
+    range(-0.3, 0.8, 0.01).map((unknownThreshold) => ({ power: transform.power, centringPrior: transform.prior, ...prior, calibrationWeight, unknownSpread, unknownThreshold })),
   );
   const allowed = candidates.filter((c) => groups.every((g) => unknownRates(g, c).falseUnknown <= FALSE_UNKNOWN_BUDGET));
   const open = groups.filter(hasStrangers);
   const meanCaught = (c: Constants) => open.reduce((a, g) => a + unknownRates(g, c).caught, 0) / open.length;
   const best = allowed.length ? argmin(allowed, (c) => -meanCaught(c)) : { ...prior, calibrationWeight, unknownSpread: 2, unknownThreshold: -1 };
-  return { centringPrior, ...best };
+  return { power: transform.power, centringPrior: transform.prior, ...best };
 }
 
 /** One setting measured on a domain left out. */
@@ -213,8 +225,8 @@ export interface LodoResult {
   queries: number;
   budget: number;
   constants: Constants;
-  /** Mean 5-way accuracy over the seven domains for each candidate centring prior. */
-  priors: { prior: number; accuracy_5w1s: number; accuracy_5w5s: number }[];
+  /** Mean 5-way accuracy over the seven domains for each candidate power and centring prior. */
+  priors: { power: number; prior: number; accuracy_5w1s: number; accuracy_5w5s: number }[];
   held_out: DomainResult[];
 }
 
@@ -251,13 +263,17 @@ function judge(domain: string, groups: Group[], c: Constants): DomainResult {
 
 // Omniglot by its first 200 of 659 characters (4,000 images): every other domain has 40 classes or fewer.
 const domains = await loadDevDomains(model, Number(values['max-classes']));
-/** Episodes per candidate centring prior (the same images and draws for each). */
-const byPrior = new Map<number, Group[]>(CENTRING_PRIORS.map((prior) => [prior, []]));
+const candidates: Transform[] = POWERS.flatMap((power) => {
+  const referenceMean = transformedMean(domains.caltech101, power);
+  return CENTRING_PRIORS.map((prior) => ({ power, prior, referenceMean }));
+});
+/** Episodes per candidate transform (the same images and draws for each). */
+const byTransform = new Map<Transform, Group[]>(candidates.map((t) => [t, []]));
 for (const [domain, classes] of Object.entries(domains)) {
   const images = classes.map(imagesOf);
   for (const { ways, shots } of SETTINGS) {
     if (images.length <= ways || images.some((v) => v.length < shots + QUERIES)) continue;
-    for (const prior of CENTRING_PRIORS) byPrior.get(prior)!.push({ domain, ways, shots, episodes: episodesOf(images, ways, shots, prior) });
+    for (const t of candidates) byTransform.get(t)!.push({ domain, ways, shots, episodes: episodesOf(images, ways, shots, t) });
     process.stderr.write(`${model} ${domain} ${ways}-way ${shots}-shot\n`);
   }
 }
@@ -265,23 +281,36 @@ const accuracyOf = (groups: Group[], shots: number) => {
   const chosen = groups.filter((g) => g.ways === 5 && g.shots === shots);
   return chosen.reduce((a, g) => a + judgeAccuracy(g), 0) / chosen.length;
 };
-/** Step 1: the centring prior with the best mean 5-way 1-shot accuracy over the domains (5-shot breaks ties). */
-const choosePrior = (keep: (domain: string) => boolean) =>
-  argmin(CENTRING_PRIORS, (prior) => {
-    const groups = byPrior.get(prior)!.filter((g) => keep(g.domain));
-    return -accuracyOf(groups, 1) - 1e-3 * accuracyOf(groups, 5);
-  });
+/**
+ * Step 1: the transform with the best mean 5-way 1-shot accuracy over the domains (5-shot breaks ties). A power
+ * other than the incumbent's must win by more than `POWER_MARGIN`: a smaller difference is within the episodes'
+ * noise, and a new power means a new reference mean and new constants for every user of the model.
+ */
+const chooseTransform = (keep: (domain: string) => boolean) => {
+  const score = (t: Transform) => {
+    const groups = byTransform.get(t)!.filter((g) => keep(g.domain));
+    return accuracyOf(groups, 1) + 1e-3 * accuracyOf(groups, 5);
+  };
+  const best = argmin(candidates, (t) => -score(t));
+  const incumbent = argmin(candidates.filter((t) => t.power === spec.power), (t) => -score(t));
+  return score(best) - score(incumbent) > POWER_MARGIN ? best : incumbent;
+};
 const names = Object.keys(domains);
 const heldOut = names.map((domain) => {
-  const prior = choosePrior((d) => d !== domain);
-  const groups = byPrior.get(prior)!;
-  const result = judge(domain, groups.filter((g) => g.domain === domain), fit(groups.filter((g) => g.domain !== domain), prior));
+  const transform = chooseTransform((d) => d !== domain);
+  const groups = byTransform.get(transform)!;
+  const result = judge(domain, groups.filter((g) => g.domain === domain), fit(groups.filter((g) => g.domain !== domain), transform));
   process.stderr.write(`${model}: ${domain} left out, constants ${JSON.stringify(result.constants)}\n`);
   return result;
 });
-const prior = choosePrior(() => true);
-const all = fit(byPrior.get(prior)!, prior);
-const priors = CENTRING_PRIORS.map((p) => ({ prior: p, accuracy_5w1s: accuracyOf(byPrior.get(p)!, 1), accuracy_5w5s: accuracyOf(byPrior.get(p)!, 5) }));
+const transform = chooseTransform(() => true);
+const all = fit(byTransform.get(transform)!, transform);
+const priors = candidates.map((t) => ({
+  power: t.power,
+  prior: t.prior,
+  accuracy_5w1s: accuracyOf(byTransform.get(t)!, 1),
+  accuracy_5w5s: accuracyOf(byTransform.get(t)!, 5),
+}));
 mkdirSync(values.out as string, { recursive: true });
 const file = join(values.out as string, `${model}.json`);
 const result: LodoResult = { model, episodes: EPISODES, queries: QUERIES, budget: FALSE_UNKNOWN_BUDGET, constants: all, priors, held_out: heldOut };

@@ -1,5 +1,5 @@
 /**
- * Writes src/reference-means.ts: per model, the mean of the power-transformed (x^0.5), L2-normalised,
+ * Writes src/reference-means.ts: per model, the mean of the power-transformed (`ModelSpec.power`), L2-normalised,
  * flip-averaged embeddings of the 1,200 Caltech-101 development photos. The head centres on it (blended
  * with the user's own examples; see `FeatureTransform`). Caltech-101 stands in for the ImageNet images the
  * networks were trained on, which cannot be downloaded here.
@@ -12,35 +12,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isModelName, MODELS, type ModelName } from '../src/models.js';
-import { DEFAULT_POWER } from '../src/head.js';
 import { REFERENCE_MEANS_BASE64 } from '../src/reference-means.js';
-import { loadDevSets } from './research-data.js';
+import { DEV_SETS } from './dev-data.js';
+import { loadDevSets, transformedMean } from './research-data.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' } } });
 const chosen = values.model ? values.model.split(',') : Object.keys(MODELS);
 if (!chosen.every(isModelName)) throw new Error(`--model takes names from ${Object.keys(MODELS).join(', ')}`);
 const means: Partial<Record<ModelName, string>> = { ...(REFERENCE_MEANS_BASE64 as Partial<Record<ModelName, string>>) };
 for (const model of chosen as ModelName[]) {
-  const { caltech101 } = await loadDevSets(model);
-  const dim = MODELS[model].dim;
-  const mean = new Float64Array(dim);
-  let n = 0;
-  for (const c of caltech101) {
-    c.items.forEach((raw, i) => {
-      const flip = c.flipped[i] as Float32Array;
-      // Sign-preserving, as the head does: MobileNetV3's hard-swish outputs can be negative.
-      const x = Array.from(raw, (v, d) => {
-        const mean = (v + (flip[d] as number)) / 2;
-        return Math.sign(mean) * Math.abs(mean) ** DEFAULT_POWER;
-      });
-      const norm = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
-      x.forEach((v, d) => ((mean[d] as number) += v / norm));
-      n++;
-    });
-  }
-  const bytes = new Uint8Array(Float32Array.from(mean, (v) => v / n).buffer);
+  const { caltech101 } = await loadDevSets(model, { caltech101: DEV_SETS.caltech101 });
+  const bytes = new Uint8Array(transformedMean(caltech101, MODELS[model].power).buffer);
   means[model] = Buffer.from(bytes).toString('base64');
-  process.stderr.write(`${model}: mean of ${n} images\n`);
+  process.stderr.write(`${model}: mean of ${caltech101.reduce((n, c) => n + c.items.length, 0)} images\n`);
 }
 const file = join(import.meta.dirname, '..', 'src', 'reference-means.ts');
 writeFileSync(

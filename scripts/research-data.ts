@@ -51,3 +51,28 @@ export async function loadDevSets<Name extends string = DevSet>(
   }
   return out;
 }
+
+/**
+ * The reference mean a head centres on (`FeatureTransform.referenceMean`): the mean of the flip-averaged,
+ * power-transformed (sign-preserving: MobileNetV3's hard-swish outputs can be negative), L2-normalised
+ * embeddings of some classes (Caltech-101's photos, standing in for ImageNet).
+ */
+export function transformedMean(classes: readonly EmbeddedClass[], power: number): Float32Array {
+  const dim = classes[0]?.items[0]?.length ?? 0;
+  const mean = new Float64Array(dim);
+  let n = 0;
+  for (const c of classes) {
+    c.items.forEach((raw, i) => {
+      const flip = c.flipped[i];
+      if (!flip) throw new Error(`${c.name}: the flipped embeddings are not in the cache (embed the flip variant).`);
+      const x = Array.from(raw, (v, d) => {
+        const averaged = (v + (flip[d] as number)) / 2;
+        return Math.sign(averaged) * Math.abs(averaged) ** power;
+      });
+      const norm = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+      x.forEach((v, d) => ((mean[d] as number) += v / norm));
+      n++;
+    });
+  }
+  return Float32Array.from(mean, (v) => v / n);
+}

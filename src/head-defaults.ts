@@ -1,5 +1,5 @@
 import { base64ToFloat32 } from './codec.js';
-import { DEFAULT_POWER, type FeatureTransform, type HeadKind, type HeadOptions } from './head.js';
+import { type FeatureTransform, type HeadKind, type HeadOptions } from './head.js';
 import type { ModelSpec } from './models.js';
 import { REFERENCE_MEANS_BASE64 } from './reference-means.js';
 
@@ -32,7 +32,7 @@ export function referenceMean(spec: ModelSpec): Float32Array {
 /** Full head options for a model from a user's (partial) settings. */
 export function headOptions(spec: ModelSpec, settings: HeadSettings = {}): HeadOptions {
   const plain = settings.transform === 'plain';
-  const transform: FeatureTransform | undefined = plain ? undefined : { power: DEFAULT_POWER, referenceMean: referenceMean(spec), prior: spec.centringPrior };
+  const transform: FeatureTransform | undefined = plain ? undefined : { power: spec.power, referenceMean: referenceMean(spec), prior: spec.centringPrior };
   return {
     dim: spec.dim,
     kind: settings.kind ?? 'prototype',

@@ -47,14 +47,8 @@ export interface HeadOptions {
 const MAX_HELD_OUT_SIMILARITIES = 2000;
 
 /**
- * The default transform's power, chosen on Caltech-101 and Omniglot (docs/ACCURACY.md lists every variant
- * tried). The weight of the reference mean in the centre is per model (`ModelSpec.centringPrior`).
- */
-export const DEFAULT_POWER = 0.5;
-
-/**
  * Training-free feature post-processing, applied to stored examples and queries alike:
- * 1. power transform x -> x^power on the (non-negative, post-ReLU) embedding, then L2 normalisation
+ * 1. power transform x -> sign(x) |x|^power of the embedding, then L2 normalisation
  *    (Tukey's ladder as used by Hu, Gripon & Pateux, "Leveraging the Feature Distribution in Transfer-based
  *    Few-Shot Learning", 2021);
  * 2. centring before a second L2 normalisation (SimpleShot's CL2N: Wang et al., "SimpleShot: Revisiting

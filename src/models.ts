@@ -22,6 +22,11 @@ export interface ModelSpec {
   /** SHA-256 of a single-file model (`.tflite`): `fetch-model` refuses other bytes. */
   readonly sha256?: string;
   /**
+   * Exponent of the default head's power transform (`FeatureTransform.power`); chosen with `centringPrior`
+   * by leave-one-domain-out for 1-shot accuracy (scripts/lodo.ts). The reference mean is made with it.
+   */
+  readonly power: number;
+  /**
    * Weight of the reference mean in the centre of the default head's transform, in examples
    * (`FeatureTransform.prior`): chosen by leave-one-domain-out for 1-shot accuracy (scripts/lodo.ts).
    */
@@ -66,6 +71,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     officialQuery: '',
     // npx tsx scripts/lodo.ts --model mobilenet_v2_100: fitted on all seven development domains, judged on each
     // one left out (docs/lodo-tables.md); plain head: npm run calibrate -- --model mobilenet_v2_100.
+    power: 0.5,
     centringPrior: 2,
     temperature: 0.11,
     temperatureGrowth: 0,
@@ -86,6 +92,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     officialUrl: 'https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/classification/1/model.json',
     officialQuery: '?tfjs-format=file',
     // npx tsx scripts/lodo.ts --model mobilenet_v1_025 (docs/lodo-tables.md).
+    power: 0.5,
     centringPrior: 10,
     temperature: 0.135,
     temperatureGrowth: 0,
@@ -109,6 +116,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     sha256: 'bbbb4c51a55a53905af1daec995ca1aae355046f8839bb8c9f5ce9271394bc40',
     // npx tsx scripts/lodo.ts --model mobilenet_v3_small_075 (docs/lodo-tables.md); plain head: npm run calibrate
     // -- --model mobilenet_v3_small_075 (worst ECE 0.134, mean 0.049).
+    power: 0.5,
     centringPrior: 2,
     temperature: 0.11,
     temperatureGrowth: 0,

@@ -5,7 +5,7 @@ import type { LodoResult, LodoSetting } from '../scripts/lodo.js';
 const setting = (ways: number, shots: number, accuracy: number, extra: Partial<LodoSetting> = {}): LodoSetting => ({
   ways, shots, accuracy, plain: accuracy - 0.02, ece: 0.04, falseUnknown: 0.05, caught: 0.5, curve: [[0, 0], [0.05, 0.5], [1, 1]], ...extra,
 });
-const constants = { centringPrior: 20, temperature: 0.1, temperatureGrowth: 0, calibrationWeight: 1, unknownThreshold: 0.05, unknownSpread: 1 };
+const constants = { power: 0.5, centringPrior: 20, temperature: 0.1, temperatureGrowth: 0, calibrationWeight: 1, unknownThreshold: 0.05, unknownSpread: 1 };
 const result = (shift = 0): LodoResult => ({
   model: 'm', episodes: 10, queries: 10, budget: 0.1, constants, priors: [],
   held_out: [
