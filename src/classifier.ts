@@ -1,8 +1,7 @@
-import type { CalibrationMemo } from './calibration.js';
 import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
 import type { BackendRuntime, EmbedOptions, Embedder, ImageInput } from './embedder.js';
 import { FewshotError } from './errors.js';
-import { FewShotHead, unitVector, type ClassSummary, type HeadKind, type Prediction } from './head.js';
+import { FewShotHead, unitVector, type ClassSummary, type HeadKind, type HeadMemo, type Prediction } from './head.js';
 import { headOptions, type HeadSettings } from './head-defaults.js';
 export type { HeadSettings } from './head-defaults.js';
 import { normalizeLabel } from './labels.js';
@@ -21,10 +20,10 @@ export interface ClassifierParts<Input = ImageInput> {
    */
   flip?: boolean;
   /**
-   * For hosts that open a classifier per request from the same stored examples (the edge worker): fitted
-   * calibrations kept across them, so the leave-one-out fit runs once per change rather than on every request.
+   * For hosts that open a classifier per request from the same stored examples (the edge worker): what the
+   * heads share between requests, so each change is transformed and calibrated once, not on every request.
    */
-  calibrationMemo?: CalibrationMemo;
+  memo?: HeadMemo;
 }
 
 /** What `addExample` returns. */
@@ -81,7 +80,7 @@ export class FewShotClassifier<Input = ImageInput> {
    */
   static async open<Input = ImageInput>(parts: ClassifierParts<Input>): Promise<FewShotClassifier<Input>> {
     const userId = checkUserId(parts.userId);
-    const head = new FewShotHead({ ...headOptions(parts.embedder.spec, parts.head ?? {}), calibrationMemo: parts.calibrationMemo });
+    const head = new FewShotHead({ ...headOptions(parts.embedder.spec, parts.head ?? {}), memo: parts.memo });
     const classifier = new FewShotClassifier<Input>(userId, parts.embedder, parts.store, head, { flip: parts.flip ?? true });
     await classifier.reload();
     return classifier;

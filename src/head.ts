@@ -35,8 +35,22 @@ export interface HeadOptions {
    * held-out examples' similarities to their own class. `null` (default) keeps `unknownThreshold` fixed.
    */
   unknownSpread?: number | null;
-  /** Remembers fitted calibrations across heads built from the same examples (see {@link CalibrationMemo}). */
-  calibrationMemo?: CalibrationMemo;
+  /** What heads built again and again from the same examples share (see {@link HeadMemo}). */
+  memo?: HeadMemo;
+}
+
+/**
+ * For a host that builds a new head for every request from the same stored examples (the edge worker): what
+ * those heads compute alike, kept between them.
+ */
+export interface HeadMemo {
+  /** Fitted calibrations, by a key of the head's constants and stored vectors. */
+  calibrations?: CalibrationMemo;
+  /**
+   * Transformed unit vectors by the raw embedding array they were made from, with the power they were made
+   * with. The host promises never to change an array once it has given it to a head.
+   */
+  prepared?: WeakMap<object, { power: number; vector: Float32Array }>;
 }
 
 /**
@@ -121,7 +135,7 @@ export class FewShotHead {
 
   /** The temperature and threshold fitted on the stored examples; `null` until refreshed or without adaptation. */
   private fitted: Calibration | null = null;
-  private readonly memo: CalibrationMemo | undefined;
+  private readonly memo: HeadMemo | undefined;
   /** The constants a fit depends on, as part of its memo key. */
   private readonly constantsKey: string;
   /** Sum of all stored (transformed, unit) vectors: with the reference mean it gives the centre. */
@@ -167,9 +181,9 @@ export class FewShotHead {
     if (this.unknownSpread !== null && !Number.isFinite(this.unknownSpread)) {
       throw new FewshotError('INVALID_ARGUMENT', `unknownSpread must be a number or null, got ${this.unknownSpread}.`);
     }
-    this.memo = options.calibrationMemo;
+    this.memo = options.memo;
     const t = this.transform;
-    const mean = t?.referenceMean && this.memo ? hashFloats(t.referenceMean) : 'none';
+    const mean = t?.referenceMean && this.memo?.calibrations ? hashFloats(t.referenceMean) : 'none';
     this.constantsKey = [this.temperature, this.temperatureGrowth, threshold, this.unknownSpread, this.calibrationWeight, t?.power, t?.prior, mean].join(',');
     this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
@@ -396,10 +410,19 @@ export class FewShotHead {
     return out;
   }
 
-  /** Power transform and L2 normalisation of a raw embedding (validated). */
+  /** Power transform and L2 normalisation of a raw embedding (validated), or what the memo made of it. */
   private prepare(embedding: ArrayLike<number>): Float32Array {
-    const unit = unitVector(embedding, this.dim);
     const power = this.transform?.power ?? 1;
+    const memo = typeof embedding === 'object' ? this.memo?.prepared : undefined;
+    const known = memo?.get(embedding);
+    if (known && known.power === power && known.vector.length === this.dim) return known.vector;
+    const vector = this.transformed(embedding, power);
+    memo?.set(embedding, { power, vector });
+    return vector;
+  }
+
+  private transformed(embedding: ArrayLike<number>, power: number): Float32Array {
+    const unit = unitVector(embedding, this.dim);
     if (power === 1) return unit;
     for (let d = 0; d < this.dim; d++) {
       const x = unit[d] as number;
@@ -449,8 +472,9 @@ export class FewShotHead {
     this.fitted = null;
     const weight = this.calibrationWeight;
     if (weight !== null && this.kind === 'prototype' && this.classOrder.length >= 2) {
-      const key = this.memo && this.fitKey();
-      const remembered = key === undefined ? undefined : this.memo?.get(key);
+      const memo = this.memo?.calibrations;
+      const key = memo && this.fitKey();
+      const remembered = key === undefined ? undefined : memo?.get(key);
       if (remembered) {
         this.fitted = remembered;
         return;
@@ -462,7 +486,7 @@ export class FewShotHead {
           temperature: fitTemperature(heldOut, this.priorTemperature(), weight),
           unknownThreshold: threshold === null || spread === null ? threshold : fitThreshold(heldOut, threshold, weight, spread),
         };
-        if (key !== undefined) this.memo?.set(key, this.fitted);
+        if (key !== undefined) memo?.set(key, this.fitted);
       }
     }
   }

@@ -118,21 +118,38 @@ describe('the head adapts its calibration to the stored examples', () => {
     const counting = { get: (key: string) => memo.get(key), set: (key: string, c: { temperature: number; unknownThreshold: number | null }) => (fits++, memo.set(key, c)) };
     const examples = classes(4, 3, 2);
     const build = (list: typeof examples, extra: object = {}) => {
-      const head = new FewShotHead({ ...options, calibrationMemo: counting, ...extra });
+      const head = new FewShotHead({ ...options, memo: { calibrations: counting }, ...extra });
       list.forEach((e) => head.add(e.id, e.label, e.v));
       return head;
     };
     const first = build(examples).calibration;
-    expect(first).toEqual(build(examples, { calibrationMemo: undefined }).calibration);
+    expect(first).toEqual(build(examples, { memo: undefined }).calibration);
     // Per request, as the worker does: the same examples, a new head, no new fit, the same answer.
     for (let request = 0; request < 3; request++) expect(build(examples).calibration).toEqual(first);
     expect(fits).toBe(1);
     // One value of one example changed, an example less, or other constants: a new fit of their own.
     const moved = examples.map((e, i) => (i === 5 ? { ...e, v: e.v.map((x, d) => (d === 0 ? x + 1e-3 : x)) } : e));
-    expect(build(moved).calibration).toEqual(build(moved, { calibrationMemo: undefined }).calibration);
+    expect(build(moved).calibration).toEqual(build(moved, { memo: undefined }).calibration);
     build(examples.slice(1)).calibration;
     build(examples, { unknownSpread: 2 }).calibration;
     expect(fits).toBe(4);
+  });
+
+  it('a prepared-vector memo gives the answers a head without it gives, and never hands one power\'s vectors to another', () => {
+    const prepared = new WeakMap<object, { power: number; vector: Float32Array }>();
+    const examples = classes(4, 3, 1);
+    const query = Float32Array.from({ length: DIM }, () => random() - 0.5);
+    const answer = (power: number, memo?: { prepared: typeof prepared }) => {
+      const head = new FewShotHead({ ...options, transform: { power, referenceMean: null, prior: 0 }, ...(memo ? { memo } : {}) });
+      examples.forEach((e) => head.add(e.id, e.label, e.v));
+      return head.classify(query);
+    };
+    const expected = answer(0.5);
+    expect(answer(0.5, { prepared })).toEqual(expected);
+    expect(prepared.has(examples[0]!.v)).toBe(true);
+    expect(answer(0.5, { prepared })).toEqual(expected); // from the memo this time
+    expect(answer(1, { prepared })).toEqual(answer(1));
+    expect(answer(1)).not.toEqual(expected);
   });
 
   it('every model adapts by default; a temperature or threshold set by hand stays as set', () => {

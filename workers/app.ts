@@ -4,7 +4,7 @@ import { FewShotClassifier } from '../src/classifier.js';
 import { decodeExamples } from '../src/codec.js';
 import { FewshotError } from '../src/errors.js';
 import { requireUser, type AuthVariables } from './auth.js';
-import { isolateCalibrations } from './calibrations.js';
+import { isolateMemo } from './head-memo.js';
 import { countVar, type Env } from './env.js';
 import { errorResponse, HttpError } from './http-errors.js';
 import { readInput, type RequestInput } from './input.js';
@@ -99,7 +99,7 @@ function openClassifier(c: AppContext): Promise<FewShotClassifier> {
     embedder: lazyEmbedder(c.env),
     store: new KvStore(c.env.EXAMPLES, (work) => c.executionCtx.waitUntil(work)),
     flip: c.env.FLIP !== 'false',
-    calibrationMemo: isolateCalibrations,
+    memo: isolateMemo,
   });
 }
 
