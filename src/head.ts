@@ -47,10 +47,18 @@ export interface HeadMemo {
   /** Fitted calibrations, by a key of the head's constants and stored vectors. */
   calibrations?: CalibrationMemo;
   /**
-   * Transformed unit vectors by the raw embedding array they were made from, with the power they were made
-   * with. The host promises never to change an array once it has given it to a head.
+   * Transformed unit vectors of added examples by the raw embedding array they were made from, with the power
+   * they were made with and, once a calibration memo needed it, the hash of their bits. The host promises
+   * never to change an array once it has given it to a head.
    */
-  prepared?: WeakMap<object, { power: number; vector: Float32Array }>;
+  prepared?: WeakMap<object, PreparedVector>;
+}
+
+/** An example's transformed unit vector, as {@link HeadMemo.prepared} keeps it. */
+export interface PreparedVector {
+  power: number;
+  vector: Float32Array;
+  hash?: VectorHash;
 }
 
 /**
@@ -148,6 +156,8 @@ export class FewShotHead {
   private vectors: Float32Array;
   private rowIds: string[] = [];
   private rowClass: ClassState[] = [];
+  /** Per row, the hash of its vector's bits: kept only with a calibration memo, whose key they make. */
+  private rowHashes: VectorHash[] = [];
   private readonly rowById = new Map<string, number>();
   private readonly classes = new Map<string, ClassState>();
   private classOrder: ClassState[] = [];
@@ -183,7 +193,7 @@ export class FewShotHead {
     }
     this.memo = options.memo;
     const t = this.transform;
-    const mean = t?.referenceMean && this.memo?.calibrations ? hashFloats(t.referenceMean) : 'none';
+    const mean = t?.referenceMean && this.memo?.calibrations ? hashVector(t.referenceMean).join('.') : 'none';
     this.constantsKey = [this.temperature, this.temperatureGrowth, threshold, this.unknownSpread, this.calibrationWeight, t?.power, t?.prior, mean].join(',');
     this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
@@ -211,8 +221,10 @@ export class FewShotHead {
    */
   add(id: string, label: string, embedding: ArrayLike<number>): void {
     if (this.rowById.has(id)) throw new FewshotError('INVALID_ARGUMENT', `An example with id "${id}" already exists.`);
-    const unit = this.prepare(embedding);
+    const prepared = this.prepare(embedding, true);
+    const unit = prepared.vector;
     const row = this.rowIds.length;
+    if (this.memo?.calibrations) this.rowHashes.push((prepared.hash ??= hashVector(unit)));
     this.vectors = grow(this.vectors, (row + 1) * this.dim);
     this.vectors.set(unit, row * this.dim);
     const state = this.classes.get(label) ?? this.newClass(label);
@@ -247,10 +259,12 @@ export class FewShotHead {
       const movedId = this.rowIds[last] as string;
       this.rowIds[row] = movedId;
       this.rowClass[row] = this.rowClass[last] as ClassState;
+      if (this.rowHashes.length) this.rowHashes[row] = this.rowHashes[last] as VectorHash;
       this.rowById.set(movedId, row);
     }
     this.rowIds.pop();
     this.rowClass.pop();
+    this.rowHashes.pop();
     this.rowById.delete(id);
     return true;
   }
@@ -265,6 +279,7 @@ export class FewShotHead {
   clear(): void {
     this.rowIds = [];
     this.rowClass = [];
+    this.rowHashes = [];
     this.rowById.clear();
     this.classes.clear();
     this.classOrder = [];
@@ -281,7 +296,7 @@ export class FewShotHead {
       throw new FewshotError('NO_CLASSES', 'No classes yet: add at least one example with addExample(label, image) first.');
     }
     this.refresh();
-    const query = this.centred(this.prepare(embedding));
+    const query = this.centred(this.prepare(embedding).vector);
     const { probabilities, similarity } = this.kind === 'prototype' ? this.byPrototype(query) : this.byNeighbours(query);
     const scores = this.classOrder.map((c, i) => ({ label: c.label, score: probabilities[i] as number }));
     scores.sort((a, b) => b.score - a.score);
@@ -367,7 +382,7 @@ export class FewShotHead {
   prototypeSimilarities(embedding: ArrayLike<number>): Float64Array {
     if (this.classOrder.length === 0) throw new FewshotError('NO_CLASSES', 'No classes yet.');
     this.refresh();
-    return this.similaritiesTo(this.centred(this.prepare(embedding)));
+    return this.similaritiesTo(this.centred(this.prepare(embedding).vector));
   }
 
   /** Cosine of a prepared, centred unit vector to every prototype, in class order. */
@@ -410,15 +425,18 @@ export class FewShotHead {
     return out;
   }
 
-  /** Power transform and L2 normalisation of a raw embedding (validated), or what the memo made of it. */
-  private prepare(embedding: ArrayLike<number>): Float32Array {
+  /**
+   * Power transform and L2 normalisation of a raw embedding (validated). An example being added (`stored`) is
+   * looked up in the memo and kept there; a query never comes back, so it is not.
+   */
+  private prepare(embedding: ArrayLike<number>, stored = false): PreparedVector {
     const power = this.transform?.power ?? 1;
-    const memo = typeof embedding === 'object' ? this.memo?.prepared : undefined;
+    const memo = stored && typeof embedding === 'object' ? this.memo?.prepared : undefined;
     const known = memo?.get(embedding);
-    if (known && known.power === power && known.vector.length === this.dim) return known.vector;
-    const vector = this.transformed(embedding, power);
-    memo?.set(embedding, { power, vector });
-    return vector;
+    if (known && known.power === power && known.vector.length === this.dim) return known;
+    const prepared: PreparedVector = { power, vector: this.transformed(embedding, power) };
+    memo?.set(embedding, prepared);
+    return prepared;
   }
 
   private transformed(embedding: ArrayLike<number>, power: number): Float32Array {
@@ -492,13 +510,16 @@ export class FewShotHead {
   }
 
   /**
-   * What the calibration fit depends on, as a short key: the head's constants, and two 32-bit hashes of the
-   * stored vectors' bits and classes in row order. About a tenth of the fit's cost.
+   * What the calibration fit depends on, as a short key: the head's constants, and a hash of every row's
+   * vector hash (made once per vector, see `add`) and class. O(rows), not O(rows x dim).
    */
   private fitKey(): string {
-    const vectors = this.vectors.subarray(0, this.size * this.dim);
-    const classes = Uint32Array.from(this.rowClass, (state) => state.row);
-    return `${this.constantsKey}|${this.size}x${this.dim}|${hashFloats(vectors)}.${hashFloats(new Float32Array(classes.buffer))}`;
+    const words = new Uint32Array(this.size * 3);
+    for (let row = 0; row < this.size; row++) {
+      const [a, b] = this.rowHashes[row] as VectorHash;
+      words.set([a, b, (this.rowClass[row] as ClassState).row], row * 3);
+    }
+    return `${this.constantsKey}|${this.size}x${this.dim}|${hashWords(words).join('.')}`;
   }
 
   /**
@@ -547,17 +568,24 @@ export class FewShotHead {
   }
 }
 
-/** Two 32-bit hashes (FNV-1a and a murmur-style mix) of the values' bits, in base 36. */
-function hashFloats(values: Float32Array): string {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+/** Two independent 32-bit hashes of some bits: 64 bits, so unrelated sets of examples never share a key in practice. */
+type VectorHash = readonly [number, number];
+
+/** FNV-1a and a murmur-style mix over 32-bit words. */
+function hashWords(words: Uint32Array): VectorHash {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
-  for (let i = 0; i < bits.length; i++) {
-    const v = bits[i] as number;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i] as number;
     a = Math.imul(a ^ v, 0x01000193);
     b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 15);
   }
-  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}`;
+  return [a >>> 0, b >>> 0];
+}
+
+/** {@link hashWords} of a float vector's bits. */
+function hashVector(values: Float32Array): VectorHash {
+  return hashWords(new Uint32Array(values.buffer, values.byteOffset, values.length));
 }
 
 function checkTransform(transform: FeatureTransform | null, dim: number): FeatureTransform | null {

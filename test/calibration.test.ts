@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitTemperature, fitThreshold, type HeldOutScore } from '../src/calibration.js';
 import { seededRandom } from '../src/episodes.js';
-import { FewShotHead, softmax } from '../src/head.js';
+import { FewShotHead, softmax, type PreparedVector } from '../src/head.js';
 import { headOptions } from '../src/head-defaults.js';
 import { MODELS } from '../src/models.js';
 
@@ -133,10 +133,19 @@ describe('the head adapts its calibration to the stored examples', () => {
     build(examples.slice(1)).calibration;
     build(examples, { unknownSpread: 2 }).calibration;
     expect(fits).toBe(4);
+    // An example removed from a head that has been fitted (its last row moves into the hole): the key follows.
+    const edited = build(examples);
+    edited.calibration;
+    edited.remove(examples[2]!.id);
+    const rest = build(examples.filter((_, i) => i !== 2), { memo: undefined }).calibration;
+    // Same examples in another row order: equal up to the order of floating-point sums.
+    expect(edited.calibration.temperature).toBeCloseTo(rest.temperature, 9);
+    expect(edited.calibration.unknownThreshold).toBeCloseTo(rest.unknownThreshold!, 9);
+    expect(edited.calibration).not.toEqual(first);
   });
 
   it('a prepared-vector memo gives the answers a head without it gives, and never hands one power\'s vectors to another', () => {
-    const prepared = new WeakMap<object, { power: number; vector: Float32Array }>();
+    const prepared = new WeakMap<object, PreparedVector>();
     const examples = classes(4, 3, 1);
     const query = Float32Array.from({ length: DIM }, () => random() - 0.5);
     const answer = (power: number, memo?: { prepared: typeof prepared }) => {
@@ -147,6 +156,7 @@ describe('the head adapts its calibration to the stored examples', () => {
     const expected = answer(0.5);
     expect(answer(0.5, { prepared })).toEqual(expected);
     expect(prepared.has(examples[0]!.v)).toBe(true);
+    expect(prepared.has(query)).toBe(false); // queries never come back: not kept
     expect(answer(0.5, { prepared })).toEqual(expected); // from the memo this time
     expect(answer(1, { prepared })).toEqual(answer(1));
     expect(answer(1)).not.toEqual(expected);

@@ -1,6 +1,6 @@
 /**
- * A map the isolate keeps between requests, bounded by a total weight (entries, bytes...): the oldest
- * entries go first. Only for values derived from what a request reads anyway, so a lost entry costs time,
+ * A map the isolate keeps between requests, bounded by a total weight (entries, bytes...): the least
+ * recently used entries go first. Only for values derived from what a request reads anyway, so a lost entry costs time,
  * never correctness.
  */
 export class IsolateCache<V> {
@@ -13,16 +13,21 @@ export class IsolateCache<V> {
   ) {}
 
   get(key: string): V | undefined {
-    return this.entries.get(key)?.value;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    // A Map iterates in insertion order: re-inserting makes this entry the last to be evicted.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
   }
 
   set(key: string, value: V): void {
     this.delete(key);
     const weight = this.weigh(value);
     if (weight > this.maxWeight) return;
-    for (const [oldest, entry] of this.entries) {
+    for (const [leastRecent, entry] of this.entries) {
       if (this.total + weight <= this.maxWeight) break;
-      this.entries.delete(oldest);
+      this.entries.delete(leastRecent);
       this.total -= entry.weight;
     }
     this.entries.set(key, { value, weight });

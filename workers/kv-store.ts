@@ -120,17 +120,17 @@ export class KvStore implements ExampleStore {
     return keys;
   }
 
-  /** The snapshot by id; an absent or unreadable one is empty (the example keys are the truth). */
-  private async readSnapshot(prefix: string): Promise<Map<string, StoredExample>> {
+  /** The snapshot by id, read-only (shared between requests); an absent or unreadable one is empty (the example keys are the truth). */
+  private async readSnapshot(prefix: string): Promise<ReadonlyMap<string, StoredExample>> {
     const text = await this.guard('read', () => this.kv.get(`${prefix}snapshot`, 'text'));
     if (text === null) return new Map();
     // The same text as an earlier request's: its examples, without decoding them again.
     const decoded = decodedSnapshots.get(prefix);
-    if (decoded?.text === text) return new Map(decoded.examples);
+    if (decoded?.text === text) return decoded.examples;
     try {
       const examples = new Map(decodeExamples(text).map((e) => [e.id, e]));
       decodedSnapshots.set(prefix, { text, examples });
-      return new Map(examples);
+      return examples;
     } catch (err) {
       console.warn(`Ignoring an unreadable snapshot at ${prefix}snapshot: ${String(err)}`);
       return new Map();
