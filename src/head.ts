@@ -193,7 +193,7 @@ export class FewShotHead {
     }
     this.memo = options.memo;
     const t = this.transform;
-    const mean = t?.referenceMean && this.memo?.calibrations ? hashVector(t.referenceMean).join('.') : 'none';
+    const mean = t?.referenceMean && this.memo?.calibrations ? referenceMeanKey(t.referenceMean) : 'none';
     this.constantsKey = [this.temperature, this.temperatureGrowth, threshold, this.unknownSpread, this.calibrationWeight, t?.power, t?.prior, mean].join(',');
     this.total = new Float64Array(dim);
     this.vectors = new Float32Array(dim * 64);
@@ -581,6 +581,15 @@ function hashWords(words: Uint32Array): VectorHash {
     b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 15);
   }
   return [a >>> 0, b >>> 0];
+}
+
+/** Hashes of the reference means heads were given: the model's one array, hashed once, not per head (per request in the worker). */
+const referenceMeanKeys = new WeakMap<Float32Array, string>();
+
+function referenceMeanKey(mean: Float32Array): string {
+  let key = referenceMeanKeys.get(mean);
+  if (key === undefined) referenceMeanKeys.set(mean, (key = hashVector(mean).join('.')));
+  return key;
 }
 
 /** {@link hashWords} of a float vector's bits. */

@@ -15,7 +15,7 @@ export {
 } from './codec.js';
 export { loadEmbedder, type BackendRuntime, type Embedder, type EmbedderOptions, type ImageInput, type ModelSource } from './embedder.js';
 export { FewshotError, isFewshotError, type FewshotErrorCode } from './errors.js';
-export { FewShotHead, softmax, unitVector, type ClassSummary, type HeadKind, type HeadMemo, type HeadOptions, type Prediction, type Score } from './head.js';
+export { FewShotHead, softmax, unitVector, type ClassSummary, type HeadKind, type HeadMemo, type HeadOptions, type Prediction, type PreparedVector, type Score } from './head.js';
 export { httpModelSource, tfliteArtifacts } from './model-source.js';
 export { MAX_LABEL_LENGTH, normalizeLabel } from './labels.js';
 export { DEFAULT_MODEL, INPUT_SIZE, isModelName, MODELS, type ModelName, type ModelSpec } from './models.js';

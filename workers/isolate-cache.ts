@@ -1,7 +1,7 @@
 /**
  * A map the isolate keeps between requests, bounded by a total weight (entries, bytes...): the least
- * recently used entries go first. Only for values derived from what a request reads anyway, so a lost entry costs time,
- * never correctness.
+ * recently used entries go first. Only for values derived from what a request reads anyway, so a lost
+ * entry costs time, never correctness.
  */
 export class IsolateCache<V> {
   private readonly entries = new Map<string, { value: V; weight: number }>();

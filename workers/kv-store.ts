@@ -120,7 +120,10 @@ export class KvStore implements ExampleStore {
     return keys;
   }
 
-  /** The snapshot by id, read-only (shared between requests); an absent or unreadable one is empty (the example keys are the truth). */
+  /**
+   * The snapshot by id, read-only (shared between requests); an absent or unreadable one is empty (the
+   * example keys are the truth).
+   */
   private async readSnapshot(prefix: string): Promise<ReadonlyMap<string, StoredExample>> {
     const text = await this.guard('read', () => this.kv.get(`${prefix}snapshot`, 'text'));
     if (text === null) return new Map();
