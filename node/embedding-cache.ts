@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Embedder } from '../src/embedder.js';
@@ -6,12 +7,19 @@ interface Entry {
   row: number;
   size: number;
   mtimeMs: number;
+  /** SHA-256 of the file's bytes (absent in caches written before it was kept). */
+  sha256?: string;
+}
+
+async function fileHash(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
 /**
  * Embeddings of image files kept on disk between runs, so `fewshot eval` and the research scripts embed
  * each dataset image once per model version. One cache per key (model, version, variant): `<key>.json`
- * maps absolute paths (with size and mtime, so an edited file is embedded again) to rows of `<key>.f32`.
+ * maps absolute paths (with size, mtime and content hash, so an edited file is embedded again) to rows of
+ * `<key>.f32`. A file whose time changed but whose bytes did not (a dataset copied or re-mounted) is a hit.
  */
 export class EmbeddingCache {
   private constructor(
@@ -49,19 +57,23 @@ export class EmbeddingCache {
     const entry = this.entries.get(resolve(path));
     if (!entry) return undefined;
     const info = await stat(path);
-    if (info.size !== entry.size || info.mtimeMs !== entry.mtimeMs) return undefined;
+    if (info.size !== entry.size) return undefined;
+    if (info.mtimeMs !== entry.mtimeMs) {
+      if (entry.sha256 === undefined || entry.sha256 !== (await fileHash(path))) return undefined;
+      entry.mtimeMs = info.mtimeMs; // same bytes: the next run takes the fast path (once saved)
+    }
     return this.vectors.subarray(entry.row * this.dim, (entry.row + 1) * this.dim);
   }
 
   async set(path: string, vector: Float32Array): Promise<void> {
-    const info = await stat(path);
+    const [info, sha256] = await Promise.all([stat(path), fileHash(path)]);
     if (this.vectors.length < (this.rows + 1) * this.dim) {
       const next = new Float32Array(Math.max((this.rows + 1) * this.dim, this.vectors.length * 2));
       next.set(this.vectors);
       this.vectors = next;
     }
     this.vectors.set(vector, this.rows * this.dim);
-    this.entries.set(resolve(path), { row: this.rows, size: info.size, mtimeMs: info.mtimeMs });
+    this.entries.set(resolve(path), { row: this.rows, size: info.size, mtimeMs: info.mtimeMs, sha256 });
     this.rows++;
   }
 
