@@ -11,6 +11,12 @@
 export interface Calibration {
   temperature: number;
   unknownThreshold: number | null;
+  /**
+   * How many held-out answers (stored examples scored with themselves left out) the two were fitted on.
+   * 0: the model's constants (one example per class, calibration off or set by hand), where `confidence` is
+   * only roughly calibrated (docs/ACCURACY.md); an app can ask for a second example per class.
+   */
+  heldOut: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Calibration } from './calibration.js';
 import { decodeExamples, encodeExamples, type ExamplesDocument, type StoredExample } from './codec.js';
 import type { BackendRuntime, EmbedOptions, Embedder, ImageInput } from './embedder.js';
 import { FewshotError } from './errors.js';
@@ -51,9 +52,9 @@ export interface ClassifierInfo {
   flip: boolean;
   /**
    * The softmax temperature and "unknown" threshold in force: the model's constants with one example per
-   * class, fitted to the stored examples from two on (docs/ACCURACY.md).
+   * class (`heldOut: 0`), fitted to the stored examples from two on (docs/ACCURACY.md).
    */
-  calibration: { temperature: number; unknownThreshold: number | null };
+  calibration: Calibration;
   classes: number;
   examples: number;
 }

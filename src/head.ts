@@ -370,9 +370,9 @@ export class FewShotHead {
 
   /** The softmax temperature and "unknown" threshold in force for the examples stored now. */
   get calibration(): Calibration {
-    if (this.classOrder.length === 0) return { temperature: this.temperature, unknownThreshold: this.unknownThreshold };
+    if (this.classOrder.length === 0) return { temperature: this.temperature, unknownThreshold: this.unknownThreshold, heldOut: 0 };
     this.refresh();
-    return { temperature: this.currentTemperature(), unknownThreshold: this.currentThreshold() };
+    return { temperature: this.currentTemperature(), unknownThreshold: this.currentThreshold(), heldOut: this.fitted?.heldOut ?? 0 };
   }
 
   /**
@@ -503,6 +503,7 @@ export class FewShotHead {
         this.fitted = {
           temperature: fitTemperature(heldOut, this.priorTemperature(), weight),
           unknownThreshold: threshold === null || spread === null ? threshold : fitThreshold(heldOut, threshold, weight, spread),
+          heldOut: heldOut.length,
         };
         if (key !== undefined) memo?.set(key, this.fitted);
       }

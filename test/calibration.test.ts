@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitTemperature, fitThreshold, type HeldOutScore } from '../src/calibration.js';
+import { fitTemperature, fitThreshold, type Calibration, type HeldOutScore } from '../src/calibration.js';
 import { seededRandom } from '../src/episodes.js';
 import { FewShotHead, softmax, type PreparedVector } from '../src/head.js';
 import { headOptions } from '../src/head-defaults.js';
@@ -80,12 +80,13 @@ describe('the head adapts its calibration to the stored examples', () => {
   it('one example per class: the constants stand; two or more: the temperature follows how well the examples are told apart', () => {
     const single = new FewShotHead(options);
     classes(5, 1, 1).forEach((e) => single.add(e.id, e.label, e.v));
-    expect(single.calibration).toEqual({ temperature: 0.05, unknownThreshold: 0.2 });
+    expect(single.calibration).toEqual({ temperature: 0.05, unknownThreshold: 0.2, heldOut: 0 });
     const easy = new FewShotHead(options);
     classes(5, 5, 0.3).forEach((e) => easy.add(e.id, e.label, e.v));
     const hard = new FewShotHead(options);
     classes(5, 5, 3).forEach((e) => hard.add(e.id, e.label, e.v));
     expect(hard.calibration.temperature).toBeGreaterThan(easy.calibration.temperature);
+    expect(hard.calibration.heldOut).toBe(25); // every example of 5 classes x 5, each left out once
     // The probabilities are the softmax at the fitted temperature.
     const query = Float32Array.from({ length: DIM }, () => random() - 0.5);
     const sims = hard.prototypeSimilarities(query);
@@ -109,13 +110,13 @@ describe('the head adapts its calibration to the stored examples', () => {
     expect(before).not.toBe(0.05);
     const fixed = new FewShotHead({ ...options, calibrationWeight: null });
     examples.forEach((e) => fixed.add(e.id, e.label, e.v));
-    expect(fixed.calibration).toEqual({ temperature: 0.05, unknownThreshold: 0.2 });
+    expect(fixed.calibration).toEqual({ temperature: 0.05, unknownThreshold: 0.2, heldOut: 0 });
   });
 
   it('a calibration memo fits once per set of examples, for every head built from them, and never across sets', () => {
-    const memo = new Map<string, { temperature: number; unknownThreshold: number | null }>();
+    const memo = new Map<string, Calibration>();
     let fits = 0;
-    const counting = { get: (key: string) => memo.get(key), set: (key: string, c: { temperature: number; unknownThreshold: number | null }) => (fits++, memo.set(key, c)) };
+    const counting = { get: (key: string) => memo.get(key), set: (key: string, c: Calibration) => (fits++, memo.set(key, c)) };
     const examples = classes(4, 3, 2);
     const build = (list: typeof examples, extra: object = {}) => {
       const head = new FewShotHead({ ...options, memo: { calibrations: counting }, ...extra });

@@ -72,8 +72,10 @@ describe('few-shot classifier on real MobileNet weights and real images', () => 
     expect(caught).toBeGreaterThan(caughtAtOneShot + 0.2);
     expect(falseUnknown).toBeLessThanOrEqual(0.2);
     // The threshold in force is reported, fitted (not the model's constant), and is what decided every answer.
-    const { unknownThreshold } = five.info().calibration;
+    const { unknownThreshold, heldOut } = five.info().calibration;
     expect(unknownThreshold).not.toBe(MODELS.mobilenet_v2_100.unknownThreshold);
+    expect(heldOut).toBe(CLASSES.length * 5); // every stored example, each scored with itself left out
+    expect(clf.info().calibration.heldOut).toBe(0); // one example per class: the model's constants
     for (const p of [...strangers, ...known]) expect(p.unknown).toBe(p.similarity < unknownThreshold!);
   });
 
