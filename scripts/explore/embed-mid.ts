@@ -14,7 +14,7 @@ const layers = { c5: [`${P}Conv2d_5_pointwise/Relu6`, 64], c11: [`${P}Conv2d_11_
 console.error('backend', await useWasmBackend());
 const model = await loadGraphModel(fileModelSource(modelFolder('mobilenet_v1_025', join(datasetsDir(), '..', 'models'))));
 const files = Object.values(DEV_DOMAINS).flatMap((dir) => scanImageClasses(join(datasetsDir(), dir)).slice(0, 200).flatMap((c) => c.items));
-const caches = Object.fromEntries(await Promise.all(Object.entries(layers).map(async ([k, [, dim]]) => [k, await EmbeddingCache.open(defaultCacheDir(), `mobilenet_v1_025@1+mid-${k}`, dim)])));
+const caches: Record<string, EmbeddingCache> = Object.fromEntries(await Promise.all(Object.entries(layers).map(async ([k, [, dim]]) => [k, await EmbeddingCache.open(defaultCacheDir(), `mobilenet_v1_025@1+mid-${k}`, dim)])));
 const t0 = performance.now();
 for (let i = 0; i < files.length; i += 8) {
   const chunk = files.slice(i, i + 8);

@@ -9,7 +9,7 @@ import type { HeldOutScore } from '../../src/calibration.js';
 const model = process.argv[2] as ModelName;
 const ways = Number(process.argv[3] ?? 2), shots = Number(process.argv[4] ?? 5), w = Number(process.argv[5] ?? 1);
 const spec = MODELS[model];
-const T0 = spec.temperature;
+const T0 = Number(process.env.T0 ?? spec.temperature);
 const grid = Array.from({ length: 49 }, (_, s) => T0 * 10 ** ((2 * s) / 48 - 1));
 function nll(sims: Float64Array, truth: number, t: number) { const m = Math.max(...sims); let tot = 0; for (const s of sims) tot += Math.exp((s - m) / t); return Math.log(tot) - (sims[truth]! - m) / t; }
 function posterior(held: HeldOutScore[]): Float64Array {
