@@ -224,7 +224,7 @@ function showPrediction(p: Prediction | null): void {
       : 'Start the camera or pick a photo to classify it.'
     : p.unknown
       ? `Not like anything taught (similarity ${p.similarity.toFixed(2)}). Teach it as a new class?`
-      : `similarity ${p.similarity.toFixed(2)}`;
+      : `similarity ${p.similarity.toFixed(2)}${clf.info().calibration.heldOut === 0 ? ' · rough confidence until the classes have more examples' : ''}`;
   $('prediction-bars').replaceChildren(...(p?.scores ?? []).map((s) => scoreBar(s.label, s.score, !p!.unknown && s.label === p!.label)));
 }
 

@@ -80,6 +80,8 @@ describe('demo page (demo/, served by npm start)', () => {
     expect(await page.getAttribute(byTestId('prediction'), 'class')).not.toContain('unknown');
     expect(await page.textContent(byTestId('prediction-confidence'))).toMatch(/^\d+%$/);
     expect(await texts(page, `${byTestId('prediction-bars')} .bar-label`)).toEqual(['brontosaurus', 'accordion']);
+    // Three examples per class: the confidence is fitted to them (info().calibration.heldOut > 0).
+    expect(await page.textContent(byTestId('prediction-hint'))).toMatch(/^similarity \d\.\d\d$/);
 
     await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -96,6 +98,11 @@ describe('demo page (demo/, served by npm start)', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     expect(await texts(page, byTestId('class-name'))).toEqual(['accordion']);
     expect(await page.locator(`${card('accordion')} img`).count()).toBe(3);
+
+    // One class left: nothing to fit the confidence on (info().calibration.heldOut is 0), and the page says so.
+    await page.setInputFiles(byTestId('classify-file-input'), photos('accordion', 1, 5));
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction-label"]')?.textContent === 'accordion', undefined, { timeout: 60_000 });
+    expect(await page.textContent(byTestId('prediction-hint'))).toContain('rough confidence');
 
     expect(problems).toEqual([]);
   });
