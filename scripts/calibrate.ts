@@ -16,7 +16,7 @@ import { headOptions } from '../src/head-defaults.js';
 import { FewShotHead } from '../src/head.js';
 import { auroc, expectedCalibrationError } from '../src/metrics.js';
 import { isModelName, MODELS } from '../src/models.js';
-import { loadDevSets, type DevSet } from './research-data.js';
+import { flipAveraged, loadDevSets, type DevSet } from './research-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ const averaged = new Map<DevSet, { name: string; items: Float32Array[] }[]>();
 for (const set of Object.keys(sets) as DevSet[]) {
   averaged.set(
     set,
-    sets[set].map((c) => ({ name: c.name, items: c.items.map((x, i) => x.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2)) })),
+    sets[set].map((c) => ({ name: c.name, items: flipAveraged(c) })),
   );
 }
 

@@ -25,7 +25,7 @@ import { headOptions } from '../src/head-defaults.js';
 import { adaptiveTemperature, FewShotHead } from '../src/head.js';
 import { expectedCalibrationError } from '../src/metrics.js';
 import { isModelName, MODELS } from '../src/models.js';
-import { loadDevDomains, transformedMean, type EmbeddedClass } from './research-data.js';
+import { flipAveraged, loadDevDomains, transformedMean, type EmbeddedClass } from './research-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -82,8 +82,10 @@ interface Image {
   averaged: Float32Array;
   plain: Float32Array;
 }
-const imagesOf = (c: EmbeddedClass): Image[] =>
-  c.items.map((plain, i) => ({ plain, averaged: plain.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2) }));
+const imagesOf = (c: EmbeddedClass): Image[] => {
+  const averaged = flipAveraged(c);
+  return c.items.map((plain, i) => ({ plain, averaged: averaged[i]! }));
+};
 
 /**
  * Seeded open-set episodes: `ways` taught classes and up to as many stranger classes, scored once at T = 1.

@@ -11,6 +11,16 @@ export interface EmbeddedClass {
   items: Float32Array[];
   /** Embeddings of the mirrored images, same order (empty when not embedded yet). */
   flipped: Float32Array[];
+  /** The image files, same order (for caches of other views of them). */
+  paths: string[];
+}
+
+/** The flip-averaged embedding of each image, as the classifier makes them by default. */
+export function flipAveraged(c: EmbeddedClass): Float32Array[] {
+  return c.items.map((plain, i) => {
+    const flip = flipOf(c, i);
+    return plain.map((v, d) => (v + (flip[d] as number)) / 2);
+  });
 }
 
 export type DevSet = keyof typeof DEV_SETS;
@@ -46,6 +56,7 @@ export async function loadDevSets<Name extends string = DevSet>(
         name: c.name,
         items: await Promise.all(c.items.map((p) => get(plain, p))),
         flipped: await optional(flip, c.items),
+        paths: c.items,
       })),
     );
   }
@@ -58,21 +69,27 @@ export async function loadDevSets<Name extends string = DevSet>(
  * embeddings of some classes (Caltech-101's photos, standing in for ImageNet).
  */
 export function transformedMean(classes: readonly EmbeddedClass[], power: number): Float32Array {
-  const dim = classes[0]?.items[0]?.length ?? 0;
-  const mean = new Float64Array(dim);
-  let n = 0;
-  for (const c of classes) {
-    c.items.forEach((raw, i) => {
-      const flip = c.flipped[i];
-      if (!flip) throw new Error(`${c.name}: the flipped embeddings are not in the cache (embed the flip variant).`);
-      const x = Array.from(raw, (v, d) => {
-        const averaged = (v + (flip[d] as number)) / 2;
-        return Math.sign(averaged) * Math.abs(averaged) ** power;
-      });
-      const norm = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
-      x.forEach((v, d) => ((mean[d] as number) += v / norm));
-      n++;
-    });
+  // Averaged in double precision (not `flipAveraged`'s float32), as the shipped means were computed.
+  const averaged = classes.flatMap((c) => c.items.map((raw, i) => {
+    const flip = flipOf(c, i);
+    return Array.from(raw, (v, d) => (v + (flip[d] as number)) / 2);
+  }));
+  return powerNormalisedMean(averaged, power);
+}
+
+/** The mean of vectors after a sign-preserving power and L2 normalisation. */
+export function powerNormalisedMean(vectors: readonly ArrayLike<number>[], power: number): Float32Array {
+  const mean = new Float64Array(vectors[0]?.length ?? 0);
+  for (const vector of vectors) {
+    const x = Array.from(vector, (v) => Math.sign(v) * Math.abs(v) ** power);
+    const norm = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+    x.forEach((v, d) => ((mean[d] as number) += v / norm));
   }
-  return Float32Array.from(mean, (v) => v / n);
+  return Float32Array.from(mean, (v) => v / vectors.length);
+}
+
+function flipOf(c: EmbeddedClass, i: number): Float32Array {
+  const flip = c.flipped[i];
+  if (!flip) throw new Error(`${c.name}: the flipped embeddings are not in the cache (embed the flip variant).`);
+  return flip;
 }

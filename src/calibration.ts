@@ -96,7 +96,8 @@ export function blendThreshold({ count, mean, sd }: OwnClassSimilarity, prior: n
   return (count * (mean - spread * sd) + weight * prior) / (count + weight);
 }
 
-function negativeLogLikelihood(sims: Float64Array, truth: number, temperature: number): number {
+/** -ln p(truth) under the softmax of `sims` at `temperature`. */
+export function negativeLogLikelihood(sims: Float64Array, truth: number, temperature: number): number {
   let max = -Infinity;
   for (const s of sims) max = Math.max(max, s);
   let total = 0;

@@ -1,18 +1,17 @@
 // Exploration: 5-way accuracy when each stored example averages its embedding with crops' (add-time views only).
-import { join } from 'node:path';
-import { scanImageClasses } from '../../node/dataset.js';
 import { EmbeddingCache } from '../../node/embedding-cache.js';
 import { headOptions } from '../../src/head-defaults.js';
 import { FewShotHead } from '../../src/head.js';
 import { MODELS, type ModelName } from '../../src/models.js';
 import { sample, seededRandom } from '../../src/episodes.js';
-import { datasetsDir, defaultCacheDir, DEV_DOMAINS } from '../dev-data.js';
+import { defaultCacheDir } from '../dev-data.js';
+import { flipAveraged, loadDevDomains } from '../research-data.js';
 const model = process.argv[2] as ModelName;
 const scale = process.argv[3] ?? '80';
 const spec = MODELS[model];
 const positions = ['c', 'tl', 'tr', 'bl', 'br'];
 const open = (suffix: string) => EmbeddingCache.open(defaultCacheDir(), `${model}@1${suffix}`, spec.dim);
-const [plain, flip, ...crops] = await Promise.all([open(''), open('+flip'), ...positions.map((p) => open(`+crop${scale}-${p}`))]);
+const crops = await Promise.all(positions.map((p) => open(`+crop${scale}-${p}`)));
 type Img = { avg: Float32Array; crops: Float32Array[] };
 const variants: Record<string, (i: Img) => Float32Array> = {
   base: (i) => i.avg,
@@ -23,13 +22,11 @@ const variants: Record<string, (i: Img) => Float32Array> = {
 };
 const out: string[] = [];
 const sums: Record<string, number[]> = {};
-for (const [name, dir] of Object.entries(DEV_DOMAINS)) {
+for (const [name, dev] of Object.entries(await loadDevDomains(model, 200))) {
   const classes: Img[][] = [];
-  for (const c of scanImageClasses(join(datasetsDir(), dir)).slice(0, 200)) {
-    classes.push(await Promise.all(c.items.map(async (p) => {
-      const a = (await plain.get(p))!, b = (await flip.get(p))!;
-      return { avg: a.map((v, d) => (v + b[d]!) / 2), crops: await Promise.all(crops.map(async (k) => (await k.get(p))!)) };
-    })));
+  for (const c of dev) { // a class at a time: a re-mounted dataset makes every cache read hash its file
+    const averaged = flipAveraged(c);
+    classes.push(await Promise.all(c.paths.map(async (p, i) => ({ avg: averaged[i]!, crops: await Promise.all(crops.map(async (k) => (await k.get(p))!)) }))));
   }
   const row: string[] = [];
   for (const shots of [1, 5]) {

@@ -6,6 +6,7 @@ import { FewShotHead } from '../../src/head.js';
 import { MODELS } from '../../src/models.js';
 import { sample, seededRandom } from '../../src/episodes.js';
 import { datasetsDir, defaultCacheDir, DEV_DOMAINS } from '../dev-data.js';
+import { powerNormalisedMean } from '../research-data.js';
 const spec = MODELS.mobilenet_v1_025;
 const blocks = { final: 256, c11: 128, c5: 64 } as const;
 type B = keyof typeof blocks;
@@ -16,12 +17,7 @@ for (const [name, dir] of Object.entries(DEV_DOMAINS)) {
   data[name] = await Promise.all(scanImageClasses(join(datasetsDir(), dir)).slice(0, 200).map((c) => Promise.all(c.items.map(async (p) => Object.fromEntries(await Promise.all((Object.keys(blocks) as B[]).map(async (b) => [b, (await caches[b].get(p))!]))) as Img))));
 }
 const power = 0.5;
-function refMean(b: B): Float32Array {
-  const m = new Float64Array(blocks[b]); let n = 0;
-  for (const c of data.caltech101!) for (const img of c) { const x = Array.from(img[b], (v) => Math.sign(v) * Math.abs(v) ** power); const z = Math.hypot(...x); x.forEach((v, d) => (m[d]! += v / z)); n++; }
-  return Float32Array.from(m, (v) => v / n);
-}
-const refs = Object.fromEntries((Object.keys(blocks) as B[]).map((b) => [b, refMean(b)])) as Record<B, Float32Array>;
+const refs = Object.fromEntries((Object.keys(blocks) as B[]).map((b) => [b, powerNormalisedMean(data.caltech101!.flat().map((img) => img[b]), power)])) as Record<B, Float32Array>;
 const mixes: Record<string, Partial<Record<B, number>>> = { base: { final: 1 } };
 for (const a of [0.15, 0.3, 0.45]) { mixes[`c11 ${a}`] = { final: 1 - a, c11: a }; mixes[`c5 ${a}`] = { final: 1 - a, c5: a }; }
 const res: Record<string, Record<string, number>> = {};

@@ -1,25 +1,24 @@
 // MAP temperature vs the posterior predictive (softmax averaged over the temperature's posterior), 5-shot ECE per domain.
-import { loadDevDomains } from '../research-data.js';
+import { flipAveraged, loadDevDomains } from '../research-data.js';
 import { headOptions } from '../../src/head-defaults.js';
 import { FewShotHead, softmax } from '../../src/head.js';
 import { MODELS, type ModelName } from '../../src/models.js';
 import { sample, seededRandom } from '../../src/episodes.js';
 import { expectedCalibrationError } from '../../src/metrics.js';
-import type { HeldOutScore } from '../../src/calibration.js';
+import { negativeLogLikelihood, type HeldOutScore } from '../../src/calibration.js';
 const model = process.argv[2] as ModelName;
 const ways = Number(process.argv[3] ?? 2), shots = Number(process.argv[4] ?? 5), w = Number(process.argv[5] ?? 1);
 const spec = MODELS[model];
 const T0 = Number(process.env.T0 ?? spec.temperature);
 const grid = Array.from({ length: 49 }, (_, s) => T0 * 10 ** ((2 * s) / 48 - 1));
-function nll(sims: Float64Array, truth: number, t: number) { const m = Math.max(...sims); let tot = 0; for (const s of sims) tot += Math.exp((s - m) / t); return Math.log(tot) - (sims[truth]! - m) / t; }
 function posterior(held: HeldOutScore[]): Float64Array {
-  const cost = grid.map((t) => w * Math.log(t / T0) ** 2 + held.reduce((a, h) => a + nll(h.sims, h.truth, t), 0));
+  const cost = grid.map((t) => w * Math.log(t / T0) ** 2 + held.reduce((a, h) => a + negativeLogLikelihood(h.sims, h.truth, t), 0));
   const min = Math.min(...cost); const p = Float64Array.from(cost, (c) => Math.exp(min - c)); const z = p.reduce((a, b) => a + b); return p.map((x) => x / z);
 }
 const domains = await loadDevDomains(model, 200);
 const sums = { map: 0, pp: 0, n: 0 };
 for (const [name, classes] of Object.entries(domains)) {
-  const images = classes.map((c) => c.items.map((v, i) => v.map((x, d) => (x + c.flipped[i]![d]!) / 2)));
+  const images = classes.map(flipAveraged);
   const random = seededRandom(1009 * ways + shots);
   const map: { confidence: number; correct: boolean }[] = [], pp: typeof map = [];
   for (let e = 0; e < 150; e++) {

@@ -1,10 +1,10 @@
 // Exploration: does the prototypes' closeness in the reference-centred space (not the user-centred one) predict 1-shot accuracy across domains?
 import { headOptions, referenceMean } from '../../src/head-defaults.js';
-import { FewShotHead } from '../../src/head.js';
+import { FewShotHead, softmax } from '../../src/head.js';
 import { MODELS, type ModelName } from '../../src/models.js';
 import { sample, seededRandom } from '../../src/episodes.js';
 import { expectedCalibrationError } from '../../src/metrics.js';
-import { loadDevDomains } from '../research-data.js';
+import { flipAveraged, loadDevDomains } from '../research-data.js';
 
 const model = (process.argv[2] ?? 'mobilenet_v2_100') as ModelName;
 const spec = MODELS[model];
@@ -20,7 +20,7 @@ const refCentred = (v: Float32Array) => {
 type Ep = { s: number; sims: Float64Array[]; correct: boolean[]; ways: number };
 const eps: Record<string, Ep[]> = {};
 for (const [domain, classes] of Object.entries(domains)) {
-  const images = classes.map((c) => c.items.map((p, i) => p.map((v, d) => (v + (c.flipped[i]![d] as number)) / 2)));
+  const images = classes.map(flipAveraged);
   eps[domain] = [];
   for (const ways of [2, 5, 20]) {
     if (images.length <= ways) continue;
@@ -44,7 +44,7 @@ for (const [domain, classes] of Object.entries(domains)) {
     }
   }
 }
-const top = (ss: Float64Array, t: number) => { const m = Math.max(...ss); let z = 0; for (const x of ss) z += Math.exp((x - m) / t); return 1 / z; };
+const top = (ss: Float64Array, t: number) => Math.max(...softmax(ss, t));
 for (const ways of [2, 5, 20]) for (const [d, list] of Object.entries(eps)) {
   const l = list.filter((e) => e.ways === ways); if (!l.length) continue;
   const acc = l.flatMap((e) => e.correct).filter(Boolean).length / l.flatMap((e) => e.correct).length;
